@@ -1,0 +1,85 @@
+"""The `partnerships` command."""
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.config import get_settings
+
+app = typer.Typer(help="Partnership Opportunity API: serve, migrate, and manage data.", no_args_is_help=True)
+log = logging.getLogger("partnerships")
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _prepare(demo: bool) -> None:
+    """Migrate the database to head and, when asked, load the demo data into an empty one."""
+    from service import demo as demo_data
+    from service.db import create_engine, create_sessionmaker, database_url
+    from service.migrate import upgrade
+
+    settings = get_settings()
+    engine = create_engine(database_url(settings), settings)
+    try:
+        await upgrade(engine)
+        log.info("database migrated to the latest revision")
+        if demo:
+            async with create_sessionmaker(engine)() as session:
+                if await demo_data.is_empty(session):
+                    counts = await demo_data.load(session)
+                    await session.commit()
+                    log.info("demo data loaded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+                else:
+                    log.info("database already holds data; demo data not loaded")
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Load the demo dataset if the database is empty.")] = False,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default: SERVER__HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: SERVER__PORT).")] = None,
+) -> None:
+    """Apply migrations and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
+    import uvicorn
+
+    from service.main import create_app
+
+    _setup_logging()
+    settings = get_settings()
+    asyncio.run(_prepare(demo))
+    host, port = host or settings.server.host, port or settings.server.port
+    log.info("serving on http://%s:%d (docs at /docs)", host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply all migrations to the database."""
+    _setup_logging()
+    asyncio.run(_prepare(demo=False))
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document of the API."""
+    from service.main import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(openapi_text(create_app()), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def openapi_text(application) -> str:
+    return json.dumps(application.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,0 +1,75 @@
+"""All SQL about clusters."""
+
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.clusters.schemas import ClusterQuery
+from service.kit.filters import matches_text, overlaps, targets_any
+from service.kit.lookup import ref_clause
+from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.models import Cluster, Partnership, PartnershipMember
+
+SORTS = {
+    "name": SortField(Cluster.name, str),
+    "slug": SortField(Cluster.slug, str),
+    "country": SortField(Cluster.country, str),
+    "member_count": SortField(Cluster.member_count, int, nullable=True),
+    "sme_count": SortField(Cluster.sme_count, int, nullable=True),
+    "founded_year": SortField(Cluster.founded_year, int, nullable=True),
+    "created_at": SortField(Cluster.created_at, datetime),
+    "updated_at": SortField(Cluster.updated_at, datetime),
+}
+
+
+def _select() -> Select:
+    return select(Cluster)
+
+
+async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Cluster | None:
+    stmt = _select().where(ref_clause(Cluster, ref))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def resolve(session: AsyncSession, refs: list[str]) -> dict[str, Cluster]:
+    """Clusters by the references clients gave (ids or slugs); unknown ones are absent."""
+    if not refs:
+        return {}
+    rows = list(await session.scalars(_select().where(or_(*(ref_clause(Cluster, r) for r in set(refs))))))
+    found = {}
+    for row in rows:
+        found[row.slug] = row
+        found[str(row.id)] = row
+    return {ref: found[ref.lower()] for ref in refs if ref.lower() in found}
+
+
+def filtered(query: ClusterQuery) -> Select:
+    stmt = _select()
+    if query.country:
+        stmt = stmt.where(Cluster.country.in_(query.country))
+    if query.sector:
+        stmt = stmt.where(overlaps(Cluster.sectors, query.sector))
+    if query.label:
+        stmt = stmt.where(Cluster.label.in_(query.label))
+    if query.target_market:
+        stmt = stmt.where(targets_any(Cluster.target_markets, query.target_market))
+    if query.partnership:
+        members = (
+            select(PartnershipMember.cluster_id)
+            .join(Partnership, Partnership.id == PartnershipMember.partnership_id)
+            .where(Partnership.slug.in_(query.partnership))
+        )
+        stmt = stmt.where(Cluster.id.in_(members))
+    if query.q:
+        stmt = stmt.where(matches_text(Cluster.search, query.q))
+    return stmt
+
+
+async def page(session: AsyncSession, query: ClusterQuery, sort: Sort) -> tuple[list[Cluster], str | None]:
+    stmt = order_and_seek(filtered(query), sort, Cluster.id, query.cursor, query.limit)
+    rows = list(await session.scalars(stmt))
+    cursor = next_cursor(rows, sort, query.limit, lambda c: getattr(c, sort.name), lambda c: c.id)
+    return rows[: query.limit], cursor

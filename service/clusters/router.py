@@ -1,0 +1,44 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from service.clusters import service
+from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
+from service.db import SessionDep
+from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.lookup import Ref
+from service.kit.pagination import Page
+
+router = APIRouter(prefix="/clusters", tags=["clusters"])
+
+
+@router.get("", summary="List and filter clusters")
+async def list_clusters(
+    session: SessionDep, request: Request, response: Response, query: Annotated[ClusterQuery, Query()]
+) -> Page[Cluster]:
+    page = await service.list_page(session, query)
+    link_next(request, response, page.next_cursor)
+    return page
+
+
+@router.post("", status_code=201, summary="Register a cluster")
+async def create_cluster(session: SessionDep, response: Response, body: ClusterCreate) -> Cluster:
+    cluster = await service.create(session, body)
+    return created(response, f"/v1/clusters/{cluster.id}", cluster)
+
+
+@router.get("/{cluster}", summary="Get a cluster by id or slug")
+async def get_cluster(session: SessionDep, request: Request, response: Response, cluster: Ref) -> Cluster:
+    return conditional_read(request, response, await service.get(session, cluster))
+
+
+@router.patch("/{cluster}", summary="Change a cluster (merge)")
+async def update_cluster(
+    session: SessionDep, response: Response, cluster: Ref, body: ClusterPatch, preconditions: PreconditionsDep
+) -> Cluster:
+    return with_etag(response, await service.update(session, cluster, body, preconditions))
+
+
+@router.delete("/{cluster}", status_code=204, summary="Delete a cluster that is no partnership's member")
+async def delete_cluster(session: SessionDep, cluster: Ref, preconditions: PreconditionsDep) -> None:
+    await service.delete(session, cluster, preconditions)

@@ -1,0 +1,80 @@
+"""Rules about clusters. Never commits: the request boundary does."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.clusters import repository
+from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
+from service.errors import NotFound
+from service.kit.http import Preconditions
+from service.kit.lookup import flush
+from service.kit.pagination import Page, parse_sort
+from service.kit.patching import merge
+from service.models import Cluster as ClusterRow
+from service.sectors.service import ensure_known
+
+
+def _columns(data: ClusterCreate) -> dict:
+    values = data.model_dump(exclude={"region"})
+    region = data.region
+    values |= {
+        "region_code": region.code if region else None,
+        "region_name": region.name if region else None,
+        "nuts_version": region.nuts_version if region else None,
+    }
+    return values
+
+
+def as_input(cluster: Cluster) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    return cluster.model_dump(include=set(ClusterCreate.model_fields))
+
+
+async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> ClusterRow:
+    row = await repository.get(session, ref, for_update=for_update)
+    if row is None:
+        raise NotFound(f"There is no cluster '{ref}'.")
+    return row
+
+
+async def get(session: AsyncSession, ref: str) -> Cluster:
+    return Cluster.model_validate(await _get_row(session, ref))
+
+
+async def list_page(session: AsyncSession, query: ClusterQuery) -> Page[Cluster]:
+    sort = parse_sort(query.sort, repository.SORTS, default="name")
+    rows, cursor = await repository.page(session, query, sort)
+    return Page[Cluster](items=[Cluster.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+async def _save(session: AsyncSession, row: ClusterRow, slug: str) -> Cluster:
+    await flush(session, duplicate=f"A cluster with slug '{slug}' already exists.")
+    await session.refresh(row)
+    return Cluster.model_validate(row)
+
+
+async def create(session: AsyncSession, data: ClusterCreate) -> Cluster:
+    await ensure_known(session, data.sectors)
+    row = ClusterRow(**_columns(data))
+    session.add(row)
+    return await _save(session, row, data.slug)
+
+
+async def update(session: AsyncSession, ref: str, patch: ClusterPatch, preconditions: Preconditions) -> Cluster:
+    row = await _get_row(session, ref, for_update=True)
+    current = Cluster.model_validate(row)
+    preconditions.check(current)
+    merged = merge(ClusterCreate, as_input(current), patch)
+    await ensure_known(session, merged.sectors)
+    for column, value in _columns(merged).items():
+        setattr(row, column, value)
+    return await _save(session, row, merged.slug)
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+    row = await _get_row(session, ref, for_update=True)
+    preconditions.check(Cluster.model_validate(row))
+    await session.delete(row)
+    await flush(
+        session,
+        referenced=f"Cluster '{row.slug}' is still referenced (a partnership member, a mission organiser...); remove those links first.",
+    )

@@ -1,0 +1,57 @@
+"""Settings, read once from the environment.
+
+Top-level names (DATABASE_URL, REDIS_URL) follow the usual conventions of hosting platforms;
+everything else lives in a group and is set as GROUP__NAME, e.g. DB__POOL_SIZE=20.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(10, ge=1, le=500, description="Connections kept open per process.")
+    max_overflow: int = Field(10, ge=0, le=500, description="Extra connections under load.")
+    pool_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a free connection.")
+    statement_timeout_ms: int = Field(15_000, ge=0, description="Per-statement limit; 0 disables.")
+    echo: bool = Field(False, description="Log every SQL statement.")
+
+
+class EmbeddedSettings(BaseModel):
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("partnerships")) / "pgdata",
+        description="Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset.",
+    )
+
+
+class ApiSettings(BaseModel):
+    default_page_size: int = Field(50, ge=1, le=1000)
+    max_page_size: int = Field(200, ge=1, le=1000)
+    public_url: str | None = Field(
+        None, description="Base URL used in links when the service runs behind a proxy."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL; unset means an embedded PostgreSQL is started."
+    )
+    db: DatabaseSettings = DatabaseSettings()
+    embedded: EmbeddedSettings = EmbeddedSettings()
+    api: ApiSettings = ApiSettings()
+    server: ServerSettings = ServerSettings()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,200 @@
+"""Errors as RFC 9457 problem details.
+
+Services raise ServiceError subclasses; one set of handlers turns every failure, validation
+errors and database errors included, into application/problem+json. Nothing reaches the
+client as an HTML page or a bare 500.
+"""
+
+import logging
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.kit.problem import FieldError, Problem, field_errors
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ServiceError(Exception):
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class InvalidInput(ServiceError):
+    status, title, slug = 422, "Invalid input", "invalid-input"
+
+    @classmethod
+    def field(cls, location: str, message: str) -> "InvalidInput":
+        return cls(message, errors=[FieldError(location=location, message=message)])
+
+
+class Unauthorized(ServiceError):
+    status, title, slug = 401, "Authentication required", "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(ServiceError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(ServiceError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(ServiceError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class PreconditionRequired(ServiceError):
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
+class TooManyRequests(ServiceError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
+class ServiceUnavailable(ServiceError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    slug: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"/problems/{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+# PostgreSQL SQLSTATE codes that mean "the client sent something we cannot store".
+_SQLSTATE_PROBLEMS: dict[str, tuple[int, str, str, str]] = {
+    "23505": (409, "Conflict", "conflict", "A record with this natural key already exists."),
+    "23503": (409, "Conflict", "conflict", "The record is referenced by or refers to another."),
+    "23514": (422, "Invalid input", "invalid-input", "A value breaks a rule of the data."),
+    "23502": (422, "Invalid input", "invalid-input", "A required value is missing."),
+    "22001": (422, "Invalid input", "invalid-input", "A value is too long."),
+    "22003": (422, "Invalid input", "invalid-input", "A number is out of range."),
+    "22021": (422, "Invalid input", "invalid-input", "Text is not valid UTF-8."),
+    "22P05": (422, "Invalid input", "invalid-input", "Text holds a character PostgreSQL cannot store."),
+    "57014": (503, "Service unavailable", "unavailable", "The query took too long; try again."),
+    "53300": (503, "Service unavailable", "unavailable", "The database is saturated; try again."),
+    "57P01": (503, "Service unavailable", "unavailable", "The database is restarting; try again."),
+}
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code:
+            return code
+    return None
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def on_service_error(request: Request, exc: ServiceError):
+        return problem_response(
+            request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError):
+        errors = field_errors(list(exc.errors()))
+        return problem_response(
+            request, 422, "Invalid input", "invalid-input",
+            "The request has invalid or unknown fields.", errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException):
+        titles = {404: "Not found", 405: "Method not allowed", 406: "Not acceptable"}
+        title = titles.get(exc.status_code, "Request failed")
+        slug = title.lower().replace(" ", "-")
+        return problem_response(
+            request, exc.status_code, title, slug, str(exc.detail), headers=exc.headers
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def on_pool_timeout(request: Request, exc: PoolTimeout):
+        return problem_response(
+            request, 503, "Service unavailable", "unavailable",
+            "All database connections are busy; try again.", headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(request: Request, exc: DBAPIError):
+        code = _sqlstate(exc)
+        known = _SQLSTATE_PROBLEMS.get(code or "")
+        if known:
+            status, title, slug, detail = known
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return problem_response(request, status, title, slug, detail, headers=headers)
+        if isinstance(exc, IntegrityError):
+            return problem_response(request, 409, "Conflict", "conflict", "The change conflicts with stored data.")
+        if exc.connection_invalidated or code is None or code.startswith("08"):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return problem_response(
+                request, 503, "Service unavailable", "unavailable",
+                "The database is unavailable; try again.", headers={"Retry-After": "2"},
+            )
+        log.exception("unexpected database error %s", code)
+        return problem_response(request, 500, "Internal error", "internal")
+
+    @app.exception_handler(OSError)
+    async def on_network_error(request: Request, exc: OSError):
+        # Connecting to a database that is down raises plain OSErrors from asyncpg.
+        log.warning("database unreachable: %s", exc)
+        return problem_response(
+            request, 503, "Service unavailable", "unavailable",
+            "The database is unreachable; try again.", headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error")
+        return problem_response(request, 500, "Internal error", "internal")

@@ -1,0 +1,28 @@
+"""SQL predicates shared by the list filters of several resources.
+
+Each repeatable filter is an OR over its values; different filters are ANDed.
+"""
+
+from sqlalchemy import ColumnElement, func, literal_column, or_
+
+# The text search configuration of every tsvector column (see the search_fold migration).
+SEARCH_CONFIG = literal_column("'english'::regconfig")
+
+
+def text_query(q: str) -> ColumnElement:
+    """Web-search syntax ("quoted phrase", -exclusion, or), stemmed and accent-folded the
+    same way the indexed text is, so "cooperacion" finds "cooperación"."""
+    return func.websearch_to_tsquery(SEARCH_CONFIG, func.search_fold(q))
+
+
+def matches_text(search_column, q: str) -> ColumnElement[bool]:
+    return search_column.op("@@")(text_query(q))
+
+
+def overlaps(array_column, values: list[str]) -> ColumnElement[bool]:
+    return array_column.overlap(values)
+
+
+def targets_any(jsonb_column, countries: list[str]) -> ColumnElement[bool]:
+    """Rows whose target-market list holds any of the countries (GIN jsonb_path_ops)."""
+    return or_(*(jsonb_column.contains([{"country": c}]) for c in countries))

@@ -1,0 +1,99 @@
+"""HTTP conventions shared by every router: ETags, preconditions, links, list parameters."""
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from service.errors import PreconditionFailed
+from service.kit.schemas import InputModel
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_FILTER_VALUES = 50
+
+
+def etag_of(representation: BaseModel) -> str:
+    """A strong ETag: the digest of the representation as served.
+
+    Deriving it from the body (rather than a row version) keeps it right for resources with
+    derived fields too, such as a target market's counts or a partnership's members.
+    """
+    body = representation.model_dump_json().encode()
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip() for tag in header.split(",") if tag.strip()}
+
+
+class Preconditions:
+    """The If-Match header of a write. Checked by services against the current state, read
+    under a row lock, so two writers holding the same ETag cannot both succeed."""
+
+    def __init__(self, if_match: str | None = None):
+        self.if_match = if_match
+
+    def check(self, current: BaseModel) -> None:
+        if self.if_match is None:
+            return
+        tags = _etags(self.if_match)
+        if "*" in tags:
+            return
+        if etag_of(current) not in tags:
+            raise PreconditionFailed(
+                "The resource has changed since you read it (If-Match does not match its ETag). "
+                "Read it again and reapply your change."
+            )
+
+
+def preconditions(
+    if_match: Annotated[
+        str | None,
+        Header(max_length=1000, description="ETag from a previous read; the write fails with 412 if the resource changed since."),
+    ] = None,
+) -> Preconditions:
+    return Preconditions(if_match)
+
+
+PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]
+
+
+def conditional_read(request: Request, response: Response, representation: BaseModel):
+    """Set the ETag and answer 304 when the client already holds this representation."""
+    etag = etag_of(representation)
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and (etag in _etags(if_none_match) or "*" in _etags(if_none_match)):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return representation
+
+
+def with_etag(response: Response, representation: BaseModel):
+    response.headers["ETag"] = etag_of(representation)
+    return representation
+
+
+def created(response: Response, location: str, representation: BaseModel):
+    response.headers["Location"] = location
+    return with_etag(response, representation)
+
+
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    if next_cursor:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+class ListQuery(InputModel):
+    """Paging and sorting, shared by every list. Unknown query parameters answer 422."""
+
+    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Items per page.")
+    cursor: str | None = Field(None, max_length=1000, description="`next_cursor` of the previous page.")
+    sort: str | None = Field(None, max_length=50, description="A field name; prefix `-` for descending.")
+
+
+def filter_values(description: str):
+    """A repeatable filter: `?country=FR&country=DE` means FR or DE."""
+    return Field(default_factory=list, max_length=MAX_FILTER_VALUES, description=description)

@@ -1,0 +1,43 @@
+"""Finding a resource by the reference a client gave: its UUID or its slug."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Path
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Conflict
+
+Ref = Annotated[
+    str,
+    Path(min_length=1, max_length=80, description="The resource's id (UUID) or its slug."),
+]
+
+
+def ref_clause(model, ref: str) -> ColumnElement[bool]:
+    try:
+        return model.id == uuid.UUID(ref)
+    except ValueError:
+        return model.slug == ref
+
+
+async def flush(session: AsyncSession, *, duplicate: str | None = None, referenced: str | None = None) -> None:
+    """Flush pending changes, turning a unique violation (duplicate) or a foreign-key
+    violation (referenced) into a 409 that says what to do about it."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        code = getattr(exc.orig, "sqlstate", None)
+        if code == "23505" and duplicate:
+            raise Conflict(duplicate) from None
+        if code == "23503" and referenced:
+            raise Conflict(referenced) from None
+        raise
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching text anywhere, with the wildcards in text taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

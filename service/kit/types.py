@@ -1,0 +1,75 @@
+"""Input types that PostgreSQL can always store.
+
+Every string is bounded and free of NUL bytes and lone surrogates, every integer fits its
+column: bad input is refused at the edge with 422 instead of failing in the database.
+"""
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from service.kit.countries import normalise_country
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length, min_length=min_length),
+        AfterValidator(_storable),
+    ]
+
+
+Name = Text(300, min_length=1)
+ShortText = Text(120)
+LongText = Text(20_000)
+SearchText = Text(500)
+
+Slug = Annotated[
+    str,
+    StringConstraints(max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http or https URL")
+    return value
+
+
+Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_storable), AfterValidator(_http_url)]
+
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"),
+]
+
+
+def _country(value: object) -> object:
+    return normalise_country(value) if isinstance(value, str) else value
+
+
+CountryCode = Annotated[
+    str,
+    BeforeValidator(_country),
+    Field(description="ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
+          examples=["FR"], min_length=2, max_length=2),
+]
+
+NutsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
+
+Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
+Year = Annotated[int, Field(ge=1800, le=2100)]
+Priority = Annotated[int, Field(ge=1, le=100, description="1 is the highest priority.")]

@@ -1,0 +1,86 @@
+"""The application factory."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service import __version__
+from service.clusters.router import router as clusters_router
+from service.config import Settings, get_settings
+from service.db import create_engine, create_sessionmaker, database_url
+from service.errors import register_error_handlers
+from service.kit.problem import Problem
+from service.markets.router import router as markets_router
+from service.partnerships.router import router as partnerships_router
+from service.sectors.router import router as sectors_router
+
+DESCRIPTION = """\
+Cluster organisations, the European Strategic Cluster Partnerships they form, the
+third-country markets they target, and the opportunities abroad they can act on.
+
+Conventions: JSON bodies; errors as `application/problem+json` (RFC 9457); lists as
+`{"items": [...], "next_cursor": ...}` with keyset paging; `ETag` on reads, `If-Match` on
+writes (412 when stale), `If-None-Match` on reads (304); PATCH merges top-level fields.
+"""
+
+ERROR_RESPONSES = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
+    for status, text in {
+        404: "No such resource.",
+        409: "Conflicts with stored data (duplicate key, still referenced).",
+        412: "If-Match does not match the current ETag.",
+        422: "Invalid input: unknown fields, bad values, bad query parameters.",
+        503: "The database is unavailable or saturated; retry after Retry-After seconds.",
+    }.items()
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    # Handler names are unique and stable (list_clusters, get_cluster, ...): clients
+    # generated from the OpenAPI document keep their method names across releases.
+    return route.name
+
+
+def api_router() -> APIRouter:
+    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+    for router in (clusters_router, partnerships_router, sectors_router, markets_router):
+        v1.include_router(router)
+    return v1
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own sessionmaker (bound to a rolled-back transaction);
+    otherwise the lifespan connects to DATABASE_URL or the embedded PostgreSQL."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if sessionmaker is not None:
+            yield
+            return
+        engine = create_engine(database_url(settings), settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Partnership Opportunity API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
+    register_error_handlers(app)
+    app.include_router(api_router())
+    return app

@@ -1,0 +1,76 @@
+"""All SQL about target markets: the countries something targets, with derived counts."""
+
+from sqlalchemy import Select, String, column, func, literal, select, true, union_all
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.markets.schemas import TargetMarketQuery
+from service.models import Cluster, MarketProfile, Partnership
+
+
+def _targeted_by(model) -> Select:
+    """(country, id) for every country in model.target_markets."""
+    element = func.jsonb_array_elements(model.target_markets).table_valued(column("value", JSONB)).lateral()
+    return select(element.c.value["country"].astext.label("country"), model.id.label("ref")).join(element, true())
+
+
+# Each derived count: its name (a field of TargetMarket) and the (country, ref) rows it
+# counts. A country is a target market as soon as any of these rows names it.
+COUNTS: dict[str, Select] = {
+    "cluster_count": _targeted_by(Cluster),
+    "partnership_count": _targeted_by(Partnership),
+}
+
+
+def _markets():
+    tagged = [
+        select(rows.c.country, rows.c.ref, literal(name, String).label("source"))
+        for name, rows in ((name, stmt.subquery()) for name, stmt in COUNTS.items())
+    ]
+    profiles = select(MarketProfile.country, literal(None).label("ref"), literal("profile", String).label("source"))
+    everything = union_all(*tagged, profiles).subquery()
+    counts = [
+        func.count(func.distinct(everything.c.ref)).filter(everything.c.source == name).label(name)
+        for name in COUNTS
+    ]
+    return select(everything.c.country, *counts).group_by(everything.c.country).subquery("markets")
+
+
+MARKETS = _markets()
+SORTS = {
+    "country": SortField(MARKETS.c.country, str),
+    **{name: SortField(MARKETS.c[name], int) for name in COUNTS},
+}
+
+
+def _select() -> Select:
+    return select(MARKETS, MarketProfile).outerjoin(MarketProfile, MarketProfile.country == MARKETS.c.country)
+
+
+def _as_dict(row) -> dict:
+    return {"country": row.country, "profile": row.MarketProfile, **{name: row._mapping[name] for name in COUNTS}}
+
+
+async def get(session: AsyncSession, country: str) -> dict | None:
+    row = (await session.execute(_select().where(MARKETS.c.country == country))).one_or_none()
+    return _as_dict(row) if row else None
+
+
+async def get_profile(session: AsyncSession, country: str, *, for_update: bool = False) -> MarketProfile | None:
+    stmt = select(MarketProfile).where(MarketProfile.country == country)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def page(session: AsyncSession, query: TargetMarketQuery, sort: Sort) -> tuple[list[dict], str | None]:
+    stmt = _select()
+    if query.country:
+        stmt = stmt.where(MARKETS.c.country.in_(query.country))
+    if query.has_profile is not None:
+        stmt = stmt.where(MarketProfile.country.isnot(None) if query.has_profile else MarketProfile.country.is_(None))
+    stmt = order_and_seek(stmt, sort, MARKETS.c.country, query.cursor, query.limit, id_type=str)
+    rows = [_as_dict(r) for r in await session.execute(stmt)]
+    cursor = next_cursor(rows, sort, query.limit, lambda m: m[sort.name], lambda m: m["country"])
+    return rows[: query.limit], cursor

@@ -1,0 +1,45 @@
+"""Declarative base shared by every table."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+# Deterministic constraint names keep Alembic autogenerate and downgrades exact.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class Versioned:
+    """A row version that grows with every UPDATE.
+
+    SQLAlchemy adds `WHERE version = <loaded>` to each UPDATE, so a write based on a stale
+    read fails instead of silently overwriting; calendars also use it as SEQUENCE.
+    """
+
+    version: Mapped[int] = mapped_column(server_default="1", default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        # eager_defaults: server-set values (updated_at) come back with RETURNING.
+        return {"version_id_col": cls.version, "eager_defaults": True}
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()

@@ -1,0 +1,66 @@
+"""All SQL about partnerships and their members."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.kit.filters import matches_text, overlaps, targets_any
+from service.kit.lookup import ref_clause
+from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.models import Cluster, Partnership, PartnershipMember
+from service.partnerships.schemas import PartnershipQuery
+
+SORTS = {
+    "acronym": SortField(Partnership.acronym, str),
+    "name": SortField(Partnership.name, str),
+    "slug": SortField(Partnership.slug, str),
+    "period_start": SortField(Partnership.period_start, date, nullable=True),
+    "created_at": SortField(Partnership.created_at, datetime),
+    "updated_at": SortField(Partnership.updated_at, datetime),
+}
+
+
+def _select() -> Select:
+    return select(Partnership).options(
+        selectinload(Partnership.members).selectinload(PartnershipMember.cluster)
+    )
+
+
+async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Partnership | None:
+    stmt = _select().where(ref_clause(Partnership, ref)).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update(of=Partnership)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+def filtered(query: PartnershipQuery) -> Select:
+    stmt = _select()
+    if query.programme:
+        stmt = stmt.where(Partnership.programme.in_(query.programme))
+    if query.generation:
+        stmt = stmt.where(Partnership.generation.in_(query.generation))
+    if query.strand:
+        stmt = stmt.where(Partnership.strand.in_(query.strand))
+    if query.sector:
+        stmt = stmt.where(overlaps(Partnership.sectors, query.sector))
+    if query.target_market:
+        stmt = stmt.where(targets_any(Partnership.target_markets, query.target_market))
+    if query.cluster:
+        with_members = (
+            select(PartnershipMember.partnership_id)
+            .join(Cluster, Cluster.id == PartnershipMember.cluster_id)
+            .where(Cluster.slug.in_(query.cluster))
+        )
+        stmt = stmt.where(Partnership.id.in_(with_members))
+    if query.q:
+        stmt = stmt.where(matches_text(Partnership.search, query.q))
+    return stmt
+
+
+async def page(session: AsyncSession, query: PartnershipQuery, sort: Sort) -> tuple[list[Partnership], str | None]:
+    stmt = order_and_seek(filtered(query), sort, Partnership.id, query.cursor, query.limit)
+    rows = list(await session.scalars(stmt))
+    cursor = next_cursor(rows, sort, query.limit, lambda p: getattr(p, sort.name), lambda p: p.id)
+    return rows[: query.limit], cursor

@@ -1,0 +1,176 @@
+"""Rules about partnerships and their membership. Never commits: the request boundary does."""
+
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.clusters import repository as clusters
+from service.errors import Conflict, InvalidInput, NotFound
+from service.kit.http import Preconditions
+from service.kit.lookup import flush
+from service.kit.pagination import Page, parse_sort
+from service.kit.patching import merge
+from service.models import Partnership as PartnershipRow
+from service.models import PartnershipMember
+from service.partnerships import repository
+from service.partnerships.schemas import (
+    Member, MemberIn, MemberPatch, Partnership, PartnershipCreate, PartnershipPatch, PartnershipQuery,
+)
+from service.kit.problem import FieldError
+from service.sectors.service import ensure_known
+
+
+def as_input(partnership: Partnership) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    data = partnership.model_dump(include=set(PartnershipCreate.model_fields) - {"members"})
+    data["members"] = [{"cluster": m.cluster.slug, "role": m.role} for m in partnership.members]
+    return data
+
+
+async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> PartnershipRow:
+    row = await repository.get(session, ref, for_update=for_update)
+    if row is None:
+        raise NotFound(f"There is no partnership '{ref}'.")
+    return row
+
+
+async def _reloaded(session: AsyncSession, row: PartnershipRow) -> Partnership:
+    return Partnership.model_validate(await repository.get(session, str(row.id)))
+
+
+async def get(session: AsyncSession, ref: str) -> Partnership:
+    return Partnership.model_validate(await _get_row(session, ref))
+
+
+async def list_page(session: AsyncSession, query: PartnershipQuery) -> Page[Partnership]:
+    sort = parse_sort(query.sort, repository.SORTS, default="acronym")
+    rows, cursor = await repository.page(session, query, sort)
+    return Page[Partnership](items=[Partnership.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+async def _resolve_members(session: AsyncSession, members: list[MemberIn]) -> list[tuple[UUID, str]]:
+    """(cluster id, role) for the requested members; unknown clusters are a 422 naming them."""
+    found = await clusters.resolve(session, [m.cluster for m in members])
+    errors = [
+        FieldError(location=f"body.members.{i}.cluster", message=f"there is no cluster '{m.cluster}'")
+        for i, m in enumerate(members) if m.cluster not in found
+    ]
+    if errors:
+        raise InvalidInput("Some members are unknown clusters.", errors=errors)
+    pairs = [(found[m.cluster].id, m.role) for m in members]
+    if len({cluster_id for cluster_id, _ in pairs}) != len(pairs):
+        raise InvalidInput.field("body.members", "a cluster can be a member only once")
+    return pairs
+
+
+def _set_members(row: PartnershipRow, pairs: list[tuple[UUID, str]]) -> bool:
+    """Make the membership exactly pairs, keeping rows (and joined_at) of those who stay.
+    Returns whether anything changed."""
+    before = [(m.cluster_id, m.role) for m in row.members]
+    existing = {m.cluster_id: m for m in row.members}
+    members = []
+    for cluster_id, role in pairs:
+        member = existing.get(cluster_id) or PartnershipMember(cluster_id=cluster_id)
+        member.role = role
+        members.append(member)
+    row.members = members
+    return sorted(before) != sorted(pairs)
+
+
+def _apply(row: PartnershipRow, data: PartnershipCreate) -> None:
+    for field, value in data.model_dump(exclude={"members"}).items():
+        setattr(row, field, value)
+
+
+async def create(session: AsyncSession, data: PartnershipCreate) -> Partnership:
+    await ensure_known(session, data.sectors)
+    row = PartnershipRow()
+    _apply(row, data)
+    _set_members(row, await _resolve_members(session, data.members))
+    session.add(row)
+    await flush(session, duplicate=f"A partnership with slug '{data.slug}' already exists.")
+    return await _reloaded(session, row)
+
+
+async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, preconditions: Preconditions) -> Partnership:
+    row = await _get_row(session, ref, for_update=True)
+    current = Partnership.model_validate(row)
+    preconditions.check(current)
+    merged = merge(PartnershipCreate, as_input(current), patch)
+    await ensure_known(session, merged.sectors)
+    _apply(row, merged)
+    if _set_members(row, await _resolve_members(session, merged.members)):
+        row.updated_at = func.now()  # a membership change is a change of the partnership
+    await flush(session, duplicate=f"A partnership with slug '{merged.slug}' already exists.")
+    return await _reloaded(session, row)
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+    row = await _get_row(session, ref, for_update=True)
+    preconditions.check(Partnership.model_validate(row))
+    await session.delete(row)
+    await flush(session, referenced=f"Partnership '{row.slug}' is still referenced; remove those links first.")
+
+
+# Members -------------------------------------------------------------------------------
+
+
+def _member(partnership: Partnership, cluster_ref: str) -> Member:
+    for member in partnership.members:
+        if cluster_ref in (member.cluster.slug, str(member.cluster.id)):
+            return member
+    raise NotFound(f"Cluster '{cluster_ref}' is not a member of partnership '{partnership.slug}'.")
+
+
+async def list_members(session: AsyncSession, ref: str) -> Page[Member]:
+    return Page[Member](items=(await get(session, ref)).members, next_cursor=None)
+
+
+async def get_member(session: AsyncSession, ref: str, cluster_ref: str) -> Member:
+    return _member(await get(session, ref), cluster_ref)
+
+
+async def _change_members(session, ref, preconditions, members_after) -> Partnership:
+    """Apply a change to the member list of a locked partnership.
+    members_after(current) returns the new [(cluster id, role)] list."""
+    row = await _get_row(session, ref, for_update=True)
+    current = Partnership.model_validate(row)
+    preconditions.check(current)
+    if _set_members(row, await members_after(current)):
+        row.updated_at = func.now()
+    await flush(session)
+    return await _reloaded(session, row)
+
+
+def _pairs(partnership: Partnership) -> list[tuple[UUID, str]]:
+    return [(m.cluster.id, m.role) for m in partnership.members]
+
+
+async def add_member(session: AsyncSession, ref: str, data: MemberIn, preconditions: Preconditions) -> Member:
+    async def with_new(current: Partnership):
+        (new,) = await _resolve_members(session, [data])
+        if any(cluster_id == new[0] for cluster_id, _ in _pairs(current)):
+            raise Conflict(f"Cluster '{data.cluster}' is already a member of '{current.slug}'.")
+        return _pairs(current) + [new]
+
+    partnership = await _change_members(session, ref, preconditions, with_new)
+    return _member(partnership, data.cluster)
+
+
+async def update_member(
+    session: AsyncSession, ref: str, cluster_ref: str, data: MemberPatch, preconditions: Preconditions
+) -> Member:
+    async def with_role(current: Partnership):
+        target = _member(current, cluster_ref).cluster.id
+        return [(cid, data.role if cid == target else role) for cid, role in _pairs(current)]
+
+    return _member(await _change_members(session, ref, preconditions, with_role), cluster_ref)
+
+
+async def remove_member(session: AsyncSession, ref: str, cluster_ref: str, preconditions: Preconditions) -> None:
+    async def without(current: Partnership):
+        target = _member(current, cluster_ref).cluster.id
+        return [(cid, role) for cid, role in _pairs(current) if cid != target]
+
+    await _change_members(session, ref, preconditions, without)

@@ -1,0 +1,51 @@
+from collections.abc import Iterable
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.lookup import like_pattern
+from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.models import Cluster, Partnership, Sector
+from service.sectors.schemas import SectorQuery
+
+SORTS = {"code": SortField(Sector.code, str), "name": SortField(Sector.name, str)}
+
+# Every column that holds sector codes; a sector in use by any of them cannot be deleted.
+SECTOR_COLUMNS = [Cluster.sectors, Partnership.sectors]
+
+
+def register_sector_column(column) -> None:
+    SECTOR_COLUMNS.append(column)
+
+
+async def get(session: AsyncSession, code: str, *, for_update: bool = False) -> Sector | None:
+    stmt = select(Sector).where(Sector.code == code)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def known_codes(session: AsyncSession, codes: Iterable[str]) -> set[str]:
+    wanted = list(set(codes))
+    if not wanted:
+        return set()
+    rows = await session.scalars(select(Sector.code).where(Sector.code.in_(wanted)))
+    return set(rows)
+
+
+async def in_use(session: AsyncSession, code: str) -> bool:
+    checks = [exists().where(column.contains([code])) for column in SECTOR_COLUMNS]
+    return bool(await session.scalar(select(or_(*checks))))
+
+
+async def page(session: AsyncSession, query: SectorQuery, sort: Sort) -> tuple[list[Sector], str | None]:
+    stmt = select(Sector)
+    if query.kind:
+        stmt = stmt.where(Sector.kind.in_(query.kind))
+    if query.q:
+        pattern = like_pattern(query.q)
+        stmt = stmt.where(or_(Sector.name.ilike(pattern), Sector.code.ilike(pattern)))
+    stmt = order_and_seek(stmt, sort, Sector.code, query.cursor, query.limit, id_type=str)
+    rows = list(await session.scalars(stmt))
+    cursor = next_cursor(rows, sort, query.limit, lambda s: getattr(s, sort.name), lambda s: s.code)
+    return rows[: query.limit], cursor

@@ -1,0 +1,40 @@
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from service.kit.http import ListQuery, filter_values
+from service.kit.schemas import InputModel, OutputModel
+from service.kit.types import Name, SLUG_PATTERN, SearchText
+
+SectorCode = Annotated[str, StringConstraints(max_length=40, pattern=SLUG_PATTERN)]
+SectorKind = Literal["sector", "emerging-industry"]
+NaceCode = Annotated[str, StringConstraints(pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$|^\d{2}(\.\d{1,2})?$")]
+
+
+def sector_list(description: str = "Sector codes from `/v1/sectors`."):
+    return Field(default_factory=list, max_length=50, description=description)
+
+
+class SectorCreate(InputModel):
+    code: SectorCode
+    name: Name
+    kind: SectorKind = "sector"
+    nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
+
+
+class SectorPatch(InputModel):
+    name: Name | None = None
+    kind: SectorKind | None = None
+    nace_codes: list[NaceCode] | None = Field(None, max_length=50)
+
+
+class Sector(OutputModel):
+    code: str
+    name: str
+    kind: SectorKind
+    nace_codes: list[str]
+
+
+class SectorQuery(ListQuery):
+    kind: list[SectorKind] = filter_values("`sector` or `emerging-industry`.")
+    q: SearchText | None = Field(None, description="Words in the code or name.")
