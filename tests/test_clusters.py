@@ -3,19 +3,7 @@
 import pytest
 
 from tests import factories
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, location: str | None = None):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["type"].startswith("/problems/")
-    if location:
-        assert location in [e["location"] for e in body.get("errors", [])], body
-    return body
-
+from tests.problems import assert_problem
 
 async def test_create_returns_201_location_etag_and_normalises_eu_country_codes(client):
     response = await client.post("/v1/clusters", json=factories.cluster(country="EL", target_markets=[{"country": "UK"}]))

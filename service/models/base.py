@@ -22,8 +22,10 @@ class Base(DeclarativeBase):
 
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # statement_timestamp(), not now(): now() is frozen at the start of the transaction, so
+    # two changes within one transaction would carry the same updated_at.
+    created_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp(), onupdate=func.statement_timestamp())
 
 
 class Versioned:

@@ -75,7 +75,7 @@ class PartnershipMember(Base):
         ForeignKey("clusters.id", ondelete="RESTRICT"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(20))
-    joined_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    joined_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
 
     partnership: Mapped[Partnership] = relationship(back_populates="members")
     cluster: Mapped["Cluster"] = relationship(lazy="raise")

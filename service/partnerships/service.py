@@ -101,7 +101,7 @@ async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, preco
     await ensure_known(session, merged.sectors)
     _apply(row, merged)
     if _set_members(row, await _resolve_members(session, merged.members)):
-        row.updated_at = func.now()  # a membership change is a change of the partnership
+        row.updated_at = func.statement_timestamp()  # a membership change is a change of the partnership
     await flush(session, duplicate=f"A partnership with slug '{merged.slug}' already exists.")
     return await _reloaded(session, row)
 
@@ -138,7 +138,7 @@ async def _change_members(session, ref, preconditions, members_after) -> Partner
     current = Partnership.model_validate(row)
     preconditions.check(current)
     if _set_members(row, await members_after(current)):
-        row.updated_at = func.now()
+        row.updated_at = func.statement_timestamp()
     await flush(session)
     return await _reloaded(session, row)
 
