@@ -3,6 +3,8 @@
 import asyncio
 import json
 import logging
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -52,21 +54,33 @@ def serve(
     """Apply migrations and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
+    from service.db import stop_embedded
     from service.main import create_app
 
     _setup_logging()
     settings = get_settings()
-    asyncio.run(_prepare(demo))
-    host, port = host or settings.server.host, port or settings.server.port
-    log.info("serving on http://%s:%d (docs at /docs)", host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; exiting through
+    # SystemExit instead of dying by it lets the embedded PostgreSQL be stopped below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        asyncio.run(_prepare(demo))
+        host, port = host or settings.server.host, port or settings.server.port
+        log.info("serving on http://%s:%d (docs at /docs)", host, port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    finally:
+        stop_embedded()
 
 
 @app.command()
 def migrate() -> None:
     """Apply all migrations to the database."""
+    from service.db import stop_embedded
+
     _setup_logging()
-    asyncio.run(_prepare(demo=False))
+    try:
+        asyncio.run(_prepare(demo=False))
+    finally:
+        stop_embedded()
 
 
 @app.command()

@@ -27,17 +27,9 @@ class EmbeddedSettings(BaseModel):
     )
 
 
-class ApiSettings(BaseModel):
-    default_page_size: int = Field(50, ge=1, le=1000)
-    max_page_size: int = Field(200, ge=1, le=1000)
-    public_url: str | None = Field(
-        None, description="Base URL used in links when the service runs behind a proxy."
-    )
-
-
 class ServerSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
 
 
 class Settings(BaseSettings):
@@ -48,10 +40,19 @@ class Settings(BaseSettings):
     )
     db: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
-    api: ApiSettings = ApiSettings()
     server: ServerSettings = ServerSettings()
 
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def environment_variables(model: type[BaseModel] = Settings, prefix: str = ""):
+    """(variable, default, description) for every setting; the README documents each."""
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            yield from environment_variables(field.annotation, f"{prefix}{name.upper()}__")
+        else:
+            default = field.default_factory() if field.default_factory else field.default
+            yield f"{prefix}{name.upper()}", default, field.description

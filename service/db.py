@@ -7,6 +7,7 @@ real PostgreSQL binaries) in a data folder that survives restarts.
 import logging
 import warnings
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,8 +33,6 @@ _embedded_servers: dict[str, object] = {}
 
 def start_embedded(data_dir) -> URL:
     """Start (or reuse) the embedded PostgreSQL in data_dir and return an asyncpg URL."""
-    import pgserver  # imported lazily: only needed without DATABASE_URL
-
     key = str(data_dir)
     server = _embedded_servers.get(key)
     if server is None:
@@ -41,6 +40,8 @@ def start_embedded(data_dir) -> URL:
         with warnings.catch_warnings():
             # pgserver asks platformdirs for XDG_RUNTIME_DIR, unset in containers; harmless.
             warnings.simplefilter("ignore")
+            import pgserver  # imported lazily: only needed without DATABASE_URL
+
             server = pgserver.get_server(data_dir, cleanup_mode="stop")
         _embedded_servers[key] = server
         log.info("embedded PostgreSQL running with its data in %s", data_dir)
@@ -50,6 +51,25 @@ def start_embedded(data_dir) -> URL:
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
     return to_asyncpg_url(server.get_uri(EMBEDDED_DATABASE))
+
+
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started.
+
+    pgserver stops a server at exit only when it believes no other process uses it, and a
+    process that died uncleanly leaves it believing so forever; stopping explicitly keeps a
+    stopped service from leaving PostgreSQL running behind it.
+    """
+    from pgserver._commands import pg_ctl
+
+    while _embedded_servers:
+        data_dir, server = _embedded_servers.popitem()
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(data_dir), user=server.system_user)
+        except Exception as exc:  # already stopped, or stopped by pgserver itself
+            log.debug("embedded PostgreSQL in %s: %s", data_dir, exc)
+        else:
+            log.info("embedded PostgreSQL stopped")
 
 
 def to_asyncpg_url(url: str | URL) -> URL:

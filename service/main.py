@@ -6,12 +6,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service import __version__
+from service import __version__, openapi
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import create_engine, create_sessionmaker, database_url
 from service.errors import register_error_handlers
-from service.kit.problem import Problem
 from service.markets.router import router as markets_router
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
@@ -25,18 +24,6 @@ Conventions: JSON bodies; errors as `application/problem+json` (RFC 9457); lists
 writes (412 when stale), `If-None-Match` on reads (304); PATCH merges top-level fields.
 """
 
-ERROR_RESPONSES = {
-    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
-    for status, text in {
-        404: "No such resource.",
-        409: "Conflicts with stored data (duplicate key, still referenced).",
-        412: "If-Match does not match the current ETag.",
-        422: "Invalid input: unknown fields, bad values, bad query parameters.",
-        503: "The database is unavailable or saturated; retry after Retry-After seconds.",
-    }.items()
-}
-
-
 def operation_id(route: APIRoute) -> str:
     # Handler names are unique and stable (list_clusters, get_cluster, ...): clients
     # generated from the OpenAPI document keep their method names across releases.
@@ -44,7 +31,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def api_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+    v1 = APIRouter(prefix="/v1")
     for router in (clusters_router, partnerships_router, sectors_router, markets_router):
         v1.include_router(router)
     return v1
@@ -83,4 +70,5 @@ def create_app(
         app.state.sessionmaker = sessionmaker
     register_error_handlers(app)
     app.include_router(api_router())
+    openapi.install(app)
     return app

@@ -15,12 +15,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from service.config import Settings
-from service.db import start_embedded, to_asyncpg_url
+from service.db import start_embedded, stop_embedded, to_asyncpg_url
 from service.main import create_app
 from service.migrate import upgrade
 
@@ -64,7 +64,10 @@ async def drop_database(server: URL, url: URL) -> None:
 @pytest.fixture(scope="session")
 def server_url():
     with tempfile.TemporaryDirectory(prefix="partnerships-tests-") as tmp:
-        yield _server_url(Path(tmp))
+        try:
+            yield _server_url(Path(tmp))
+        finally:
+            stop_embedded()
 
 
 @pytest.fixture(scope="session")

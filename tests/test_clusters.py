@@ -5,6 +5,7 @@ import pytest
 from tests import factories
 from tests.problems import assert_problem
 
+
 async def test_create_returns_201_location_etag_and_normalises_eu_country_codes(client):
     response = await client.post("/v1/clusters", json=factories.cluster(country="EL", target_markets=[{"country": "UK"}]))
     assert response.status_code == 201

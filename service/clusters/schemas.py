@@ -8,8 +8,19 @@ from service.kit.countries import nuts_prefix
 from service.kit.http import ListQuery, filter_values
 from service.kit.schemas import InputModel, OutputModel
 from service.kit.types import (
-    Count, CountryCode, Email, LongText, Name, NutsCode, Priority, SearchText, ShortText, Slug,
-    Text, Url, Year,
+    Count,
+    CountryCode,
+    Email,
+    LongText,
+    Name,
+    NutsCode,
+    Priority,
+    SearchText,
+    ShortText,
+    Slug,
+    Text,
+    Url,
+    Year,
 )
 from service.sectors.schemas import SectorCode, sector_list
 

@@ -9,7 +9,10 @@ from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
 from service.markets import repository
 from service.markets.schemas import (
-    MarketProfile, MarketProfileIn, MarketProfilePatch, TargetMarket, TargetMarketQuery,
+    MarketProfileIn,
+    MarketProfilePatch,
+    TargetMarket,
+    TargetMarketQuery,
 )
 from service.models import MarketProfile as ProfileRow
 

@@ -1,8 +1,8 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ARRAY, CheckConstraint, Computed, Index, SmallInteger, String, Text
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy import CheckConstraint, Computed, Index, SmallInteger, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, Timestamped, Versioned, new_id

@@ -2,14 +2,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY, CheckConstraint, Computed, ForeignKey, Index, SmallInteger, String, Text, func,
-)
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, SmallInteger, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.cluster import Cluster
 from service.models.base import Base, Timestamped, Versioned, new_id
+from service.models.cluster import Cluster
 
 PROGRAMMES = ("escp-4i", "escp-s3", "other")
 ROLES = ("coordinator", "partner")

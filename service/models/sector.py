@@ -1,4 +1,5 @@
-from sqlalchemy import ARRAY, CheckConstraint, String
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, Timestamped

@@ -8,7 +8,13 @@ from service.kit.lookup import Ref
 from service.kit.pagination import Page
 from service.partnerships import service
 from service.partnerships.schemas import (
-    Member, MemberIn, MemberPatch, Partnership, PartnershipCreate, PartnershipPatch, PartnershipQuery,
+    Member,
+    MemberIn,
+    MemberPatch,
+    Partnership,
+    PartnershipCreate,
+    PartnershipPatch,
+    PartnershipQuery,
 )
 
 router = APIRouter(prefix="/partnerships", tags=["partnerships"])

@@ -11,13 +11,19 @@ from service.kit.http import Preconditions
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
+from service.kit.problem import FieldError
 from service.models import Partnership as PartnershipRow
 from service.models import PartnershipMember
 from service.partnerships import repository
 from service.partnerships.schemas import (
-    Member, MemberIn, MemberPatch, Partnership, PartnershipCreate, PartnershipPatch, PartnershipQuery,
+    Member,
+    MemberIn,
+    MemberPatch,
+    Partnership,
+    PartnershipCreate,
+    PartnershipPatch,
+    PartnershipQuery,
 )
-from service.kit.problem import FieldError
 from service.sectors.service import ensure_known
 
 

@@ -4,7 +4,7 @@ from pydantic import Field, StringConstraints
 
 from service.kit.http import ListQuery, filter_values
 from service.kit.schemas import InputModel, OutputModel
-from service.kit.types import Name, SLUG_PATTERN, SearchText
+from service.kit.types import SLUG_PATTERN, Name, SearchText
 
 SectorCode = Annotated[str, StringConstraints(max_length=40, pattern=SLUG_PATTERN)]
 SectorKind = Literal["sector", "emerging-industry"]

@@ -1,0 +1,69 @@
+"""The OpenAPI document, with error responses as they really are.
+
+FastAPI files every error model under application/json and lists the same errors for every
+operation; here problems move to application/problem+json and each operation keeps only the
+errors it can answer with.
+"""
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.kit.problem import Problem
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+ERRORS = {
+    304: "Not modified: the If-None-Match ETag is current.",
+    404: "No such resource.",
+    409: "Conflicts with stored data (duplicate natural key, still referenced).",
+    412: "If-Match does not match the current ETag.",
+    422: "Invalid input: unknown fields, bad values, bad query parameters.",
+    503: "The database is unavailable or saturated; retry after Retry-After seconds.",
+}
+
+
+def _statuses(method: str, path: str) -> set[int]:
+    has_id = "{" in path
+    statuses = {422, 503}
+    if has_id:
+        statuses.add(404)
+    if method == "get" and has_id:
+        statuses.add(304)
+    if method in ("post", "put", "patch", "delete"):
+        statuses.add(409)
+        if has_id:
+            statuses.add(412)
+    return statuses
+
+
+def _error_response(status: int) -> dict:
+    if status == 304:
+        return {"description": ERRORS[status]}
+    return {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+
+
+def build_openapi(app: FastAPI) -> dict:
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes,
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, schema in schemas["Problem"].pop("$defs", {}).items():
+        schemas[name] = schema
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = {k: v for k, v in operation["responses"].items() if not k.startswith(("4", "5"))}
+            responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path))}
+            operation["responses"] = responses
+    return document
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi
