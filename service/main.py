@@ -7,11 +7,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, openapi
+from service.agreements.router import router as agreements_router
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import create_engine, create_sessionmaker, database_url
 from service.errors import register_error_handlers
+from service.kit.clock import Clock
 from service.markets.router import router as markets_router
+from service.missions.router import router as missions_router
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
 
@@ -32,7 +35,10 @@ def operation_id(route: APIRoute) -> str:
 
 def api_router() -> APIRouter:
     v1 = APIRouter(prefix="/v1")
-    for router in (clusters_router, partnerships_router, sectors_router, markets_router):
+    routers = (
+        clusters_router, partnerships_router, sectors_router, markets_router, missions_router, agreements_router,
+    )
+    for router in routers:
         v1.include_router(router)
     return v1
 
@@ -66,6 +72,7 @@ def create_app(
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.clock = Clock()
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     register_error_handlers(app)

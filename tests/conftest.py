@@ -10,6 +10,7 @@ commits and rollbacks behave as in production while tests stay isolated.
 import os
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from service.config import Settings
 from service.db import start_embedded, stop_embedded, to_asyncpg_url
+from service.kit.clock import FixedClock
 from service.main import create_app
 from service.migrate import upgrade
 
@@ -115,8 +117,16 @@ def settings():
 
 
 @pytest.fixture
-def app(settings, sessionmaker):
-    return create_app(settings, sessionmaker=sessionmaker)
+def clock():
+    """The app's clock, fixed; tests move it with clock.at = ..."""
+    return FixedClock(datetime(2030, 1, 15, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app(settings, sessionmaker, clock):
+    app = create_app(settings, sessionmaker=sessionmaker)
+    app.state.clock = clock
+    return app
 
 
 async def _no_server_errors(response: httpx.Response) -> None:

@@ -37,3 +37,34 @@ async def create(client, path: str, body: dict) -> dict:
     response = await client.post(path, json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def mission(**fields) -> dict:
+    n = next(_numbers)
+    body = {
+        "external_id": f"mission-{n}",
+        "title": f"Photonics mission {n}",
+        "kind": "business-mission",
+        "destination_country": "US",
+        "destination_city": "Boston",
+        "starts_on": "2030-06-10",
+        "ends_on": "2030-06-14",
+        "applications_open_on": "2030-03-01",
+        "application_deadline": "2030-04-30",
+        "sectors": ["photonics"],
+    }
+    return body | fields
+
+
+def agreement(**fields) -> dict:
+    n = next(_numbers)
+    body = {
+        "external_id": f"agreement-{n}",
+        "title": f"Memorandum of understanding {n}",
+        "kind": "mou",
+        "status": "signed",
+        "signed_on": "2029-11-15",
+        "counterparts": [{"name": "Dubai South", "country": "AE", "kind": "agency"}],
+        "sectors": ["aerospace"],
+    }
+    return body | fields

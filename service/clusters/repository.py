@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clusters.schemas import ClusterQuery
-from service.kit.filters import matches_text, overlaps, targets_any
+from service.kit.filters import any_country, matches_text, overlaps
 from service.kit.lookup import ref_clause
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
 from service.models import Cluster, Partnership, PartnershipMember
@@ -34,18 +34,6 @@ async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> C
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def resolve(session: AsyncSession, refs: list[str]) -> dict[str, Cluster]:
-    """Clusters by the references clients gave (ids or slugs); unknown ones are absent."""
-    if not refs:
-        return {}
-    rows = list(await session.scalars(_select().where(or_(*(ref_clause(Cluster, r) for r in set(refs))))))
-    found = {}
-    for row in rows:
-        found[row.slug] = row
-        found[str(row.id)] = row
-    return {ref: found[ref.lower()] for ref in refs if ref.lower() in found}
-
-
 def filtered(query: ClusterQuery) -> Select:
     stmt = _select()
     if query.country:
@@ -55,7 +43,7 @@ def filtered(query: ClusterQuery) -> Select:
     if query.label:
         stmt = stmt.where(Cluster.label.in_(query.label))
     if query.target_market:
-        stmt = stmt.where(targets_any(Cluster.target_markets, query.target_market))
+        stmt = stmt.where(any_country(Cluster.target_markets, query.target_market))
     if query.partnership:
         members = (
             select(PartnershipMember.cluster_id)

@@ -23,6 +23,7 @@ def overlaps(array_column, values: list[str]) -> ColumnElement[bool]:
     return array_column.overlap(values)
 
 
-def targets_any(jsonb_column, countries: list[str]) -> ColumnElement[bool]:
-    """Rows whose target-market list holds any of the countries (GIN jsonb_path_ops)."""
+def any_country(jsonb_column, countries: list[str]) -> ColumnElement[bool]:
+    """Rows whose list of {"country": ...} objects (target markets, counterparts) names any
+    of the countries; answered by a GIN jsonb_path_ops index."""
     return or_(*(jsonb_column.contains([{"country": c}]) for c in countries))

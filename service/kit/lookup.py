@@ -4,11 +4,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import Path
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Conflict
+from service.kit.problem import FieldError
 
 Ref = Annotated[
     str,
@@ -21,6 +22,26 @@ def ref_clause(model, ref: str) -> ColumnElement[bool]:
         return model.id == uuid.UUID(ref)
     except ValueError:
         return model.slug == ref
+
+
+async def resolve(session: AsyncSession, model, refs: list[str]) -> dict:
+    """Rows of model (clusters, partnerships) by the references clients gave, ids or slugs;
+    unknown references are absent from the result."""
+    if not refs:
+        return {}
+    rows = list(await session.scalars(select(model).where(or_(*(ref_clause(model, r) for r in set(refs))))))
+    found = {}
+    for row in rows:
+        found[row.slug] = row
+        found[str(row.id)] = row
+    return {ref: found[ref.lower()] for ref in refs if ref.lower() in found}
+
+
+def unknown_references(refs: list[str], found: dict, location: str, what: str) -> list[FieldError]:
+    return [
+        FieldError(location=f"{location}.{i}", message=f"there is no {what} '{ref}'")
+        for i, ref in enumerate(refs) if ref not in found
+    ]
 
 
 async def flush(session: AsyncSession, *, duplicate: str | None = None, referenced: str | None = None) -> None:

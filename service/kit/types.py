@@ -4,6 +4,9 @@ Every string is bounded and free of NUL bytes and lone surrogates, every integer
 column: bad input is refused at the edge with 422 instead of failing in the database.
 """
 
+import zoneinfo
+from datetime import date, time
+from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -73,3 +76,30 @@ NutsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 Year = Annotated[int, Field(ge=1800, le=2100)]
 Priority = Annotated[int, Field(ge=1, le=100, description="1 is the highest priority.")]
+
+# Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
+# DTEND is the day after) can never overflow.
+PlanDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
+
+
+def _naive(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without offset; the time zone goes in `timezone`")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_naive)]
+
+
+def _iana_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"'{value}' is not an IANA time zone name, e.g. Europe/Brussels")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)]

@@ -6,20 +6,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
 from service.markets.schemas import TargetMarketQuery
-from service.models import Cluster, MarketProfile, Partnership
+from service.models import Agreement, Cluster, MarketProfile, Mission, Partnership
 
 
-def _targeted_by(model) -> Select:
-    """(country, id) for every country in model.target_markets."""
-    element = func.jsonb_array_elements(model.target_markets).table_valued(column("value", JSONB)).lateral()
+def _countries_in(model, jsonb_column) -> Select:
+    """(country, id) for every {"country": ...} object in a jsonb list column of model."""
+    element = func.jsonb_array_elements(jsonb_column).table_valued(column("value", JSONB)).lateral()
     return select(element.c.value["country"].astext.label("country"), model.id.label("ref")).join(element, true())
 
 
 # Each derived count: its name (a field of TargetMarket) and the (country, ref) rows it
 # counts. A country is a target market as soon as any of these rows names it.
 COUNTS: dict[str, Select] = {
-    "cluster_count": _targeted_by(Cluster),
-    "partnership_count": _targeted_by(Partnership),
+    "cluster_count": _countries_in(Cluster, Cluster.target_markets),
+    "partnership_count": _countries_in(Partnership, Partnership.target_markets),
+    "mission_count": select(Mission.destination_country.label("country"), Mission.id.label("ref")),
+    "agreement_count": _countries_in(Agreement, Agreement.counterparts),
 }
 
 

@@ -54,6 +54,8 @@ class TargetMarket(OutputModel):
     profile: MarketProfile | None = Field(description="The market study, once someone has written it.")
     cluster_count: int = Field(description="Clusters that target this country.")
     partnership_count: int = Field(description="Partnerships that target this country.")
+    mission_count: int = Field(description="Missions held in this country.")
+    agreement_count: int = Field(description="Agreements with a counterpart in this country.")
 
 
 class TargetMarketQuery(ListQuery):

@@ -1,9 +1,15 @@
 """Every table, imported here so that Alembic and the tests see the whole schema."""
 
+from service.models.agreement import Agreement, AgreementParty
 from service.models.base import Base
+from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
+from service.models.mission import Mission, MissionOrganiser, MissionParticipant
 from service.models.partnership import Partnership, PartnershipMember
 from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
-__all__ = ["Base", "Cluster", "MarketProfile", "Partnership", "PartnershipMember", "Sector"]
+__all__ = [
+    "Agreement", "AgreementParty", "Base", "CalendarSource", "Cluster", "MarketProfile", "Mission",
+    "MissionOrganiser", "MissionParticipant", "Partnership", "PartnershipMember", "Sector",
+]

@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.kit.filters import matches_text, overlaps, targets_any
+from service.kit.filters import any_country, matches_text, overlaps
 from service.kit.lookup import ref_clause
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
 from service.models import Cluster, Partnership, PartnershipMember
@@ -46,7 +46,7 @@ def filtered(query: PartnershipQuery) -> Select:
     if query.sector:
         stmt = stmt.where(overlaps(Partnership.sectors, query.sector))
     if query.target_market:
-        stmt = stmt.where(targets_any(Partnership.target_markets, query.target_market))
+        stmt = stmt.where(any_country(Partnership.target_markets, query.target_market))
     if query.cluster:
         with_members = (
             select(PartnershipMember.partnership_id)

@@ -5,15 +5,14 @@ from uuid import UUID
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.clusters import repository as clusters
 from service.errors import Conflict, InvalidInput, NotFound
 from service.kit.http import Preconditions
-from service.kit.lookup import flush
+from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
 from service.kit.problem import FieldError
+from service.models import Cluster, PartnershipMember
 from service.models import Partnership as PartnershipRow
-from service.models import PartnershipMember
 from service.partnerships import repository
 from service.partnerships.schemas import (
     Member,
@@ -57,10 +56,11 @@ async def list_page(session: AsyncSession, query: PartnershipQuery) -> Page[Part
 
 async def _resolve_members(session: AsyncSession, members: list[MemberIn]) -> list[tuple[UUID, str]]:
     """(cluster id, role) for the requested members; unknown clusters are a 422 naming them."""
-    found = await clusters.resolve(session, [m.cluster for m in members])
+    refs = [m.cluster for m in members]
+    found = await resolve(session, Cluster, refs)
     errors = [
-        FieldError(location=f"body.members.{i}.cluster", message=f"there is no cluster '{m.cluster}'")
-        for i, m in enumerate(members) if m.cluster not in found
+        FieldError(location=f"body.members.{i}.cluster", message=f"there is no cluster '{ref}'")
+        for i, ref in enumerate(refs) if ref not in found
     ]
     if errors:
         raise InvalidInput("Some members are unknown clusters.", errors=errors)

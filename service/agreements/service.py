@@ -1,0 +1,129 @@
+"""Rules about cooperation agreements. Never commits: the request boundary does."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.agreements import repository
+from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
+from service.errors import InvalidInput, NotFound
+from service.kit.http import Preconditions
+from service.kit.lookup import flush, resolve, unknown_references
+from service.kit.pagination import Page, parse_sort
+from service.kit.patching import merge
+from service.models import Agreement as AgreementRow
+from service.models import AgreementParty, Cluster, Mission, Partnership
+from service.sectors.service import ensure_known
+
+
+def to_schema(row: AgreementRow, status: str) -> Agreement:
+    return Agreement.model_validate({
+        **{name: getattr(row, name) for name in Agreement.model_fields if name not in ("clusters", "status")},
+        "status": status,
+        "clusters": [party.cluster for party in row.parties],
+    })
+
+
+def as_input(agreement: Agreement) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    data = agreement.model_dump(include=set(AgreementCreate.model_fields) - {"clusters", "partnership", "mission", "status"})
+    data["status"] = "signed" if agreement.status == "expired" else agreement.status
+    data["clusters"] = [c.slug for c in agreement.clusters]
+    data["partnership"] = agreement.partnership.slug if agreement.partnership else None
+    data["mission"] = str(agreement.mission.id) if agreement.mission else None
+    return data
+
+
+def _agreement_id(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise NotFound(f"There is no agreement '{ref}'.") from None
+
+
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
+    found = await repository.get(session, _agreement_id(ref), today, for_update=for_update)
+    if found is None:
+        raise NotFound(f"There is no agreement '{ref}'.")
+    return found
+
+
+async def get(session: AsyncSession, ref: str, today: date) -> Agreement:
+    return to_schema(*await _get(session, ref, today))
+
+
+async def list_page(session: AsyncSession, query: AgreementQuery, today: date) -> Page[Agreement]:
+    sort = parse_sort(query.sort, repository.SORTS, default="-signed_on")
+    rows, cursor = await repository.page(session, query, sort, today)
+    return Page[Agreement](items=[to_schema(r.Agreement, r.status) for r in rows], next_cursor=cursor)
+
+
+async def _mission_id(session: AsyncSession, ref: str | None) -> uuid.UUID | None:
+    """A mission by id or external_id."""
+    if ref is None:
+        return None
+    try:
+        clause = or_(Mission.id == uuid.UUID(ref), Mission.external_id == ref)
+    except ValueError:
+        clause = Mission.external_id == ref
+    found = await session.scalar(select(Mission.id).where(clause))
+    if found is None:
+        raise InvalidInput.field("body.mission", f"there is no mission '{ref}'")
+    return found
+
+
+async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate) -> None:
+    await ensure_known(session, data.sectors)
+    clusters = await resolve(session, Cluster, data.clusters)
+    errors = unknown_references(data.clusters, clusters, "body.clusters", "cluster")
+    if errors:
+        raise InvalidInput("Some parties are unknown clusters.", errors=errors)
+    partnership_id = None
+    if data.partnership:
+        found = await resolve(session, Partnership, [data.partnership])
+        if not found:
+            raise InvalidInput.field("body.partnership", f"there is no partnership '{data.partnership}'")
+        partnership_id = found[data.partnership].id
+    values = data.model_dump(exclude={"clusters", "partnership", "mission"}, mode="json")
+    values |= {"signed_on": data.signed_on, "valid_until": data.valid_until}
+    for field, value in values.items():
+        setattr(row, field, value)
+    row.partnership_id = partnership_id
+    row.mission_id = await _mission_id(session, data.mission)
+    cluster_ids = list(dict.fromkeys(clusters[r].id for r in data.clusters))
+    if [p.cluster_id for p in row.parties] != cluster_ids:
+        row.parties = [AgreementParty(cluster_id=c, position=i) for i, c in enumerate(cluster_ids)]
+        await flush(session)  # the old party rows go before their replacements come
+
+
+def _duplicate(data: AgreementCreate) -> str:
+    return f"An agreement with external_id '{data.external_id}' already exists."
+
+
+async def create(session: AsyncSession, data: AgreementCreate, today: date) -> Agreement:
+    row = AgreementRow(parties=[])
+    await _apply(session, row, data)
+    session.add(row)
+    await flush(session, duplicate=_duplicate(data))
+    return to_schema(*await repository.get(session, row.id, today))
+
+
+async def update(
+    session: AsyncSession, ref: str, patch: AgreementPatch, preconditions: Preconditions, today: date
+) -> Agreement:
+    row, status = await _get(session, ref, today, for_update=True)
+    current = to_schema(row, status)
+    preconditions.check(current)
+    data = merge(AgreementCreate, as_input(current), patch)
+    await _apply(session, row, data)
+    await flush(session, duplicate=_duplicate(data))
+    return to_schema(*await repository.get(session, row.id, today))
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+    row, status = await _get(session, ref, today, for_update=True)
+    preconditions.check(to_schema(row, status))
+    await session.delete(row)
+    await flush(session)

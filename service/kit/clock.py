@@ -1,0 +1,30 @@
+"""What time it is, replaceable in tests: statuses derived from dates depend on it."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today's date in UTC: an application deadline is open through its whole day in UTC."""
+        return self.now().date()
+
+
+class FixedClock(Clock):
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]

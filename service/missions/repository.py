@@ -1,0 +1,108 @@
+"""All SQL about missions, their organisers and participants."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.kit.filters import matches_text, overlaps
+from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.missions import status
+from service.missions.schemas import MissionQuery
+from service.models import Cluster, Mission, MissionOrganiser, MissionParticipant, Partnership
+
+SORTS = {
+    "starts_on": SortField(Mission.starts_on, date),
+    "application_deadline": SortField(Mission.application_deadline, date, nullable=True),
+    "title": SortField(Mission.title, str),
+    "created_at": SortField(Mission.created_at, datetime),
+    "updated_at": SortField(Mission.updated_at, datetime),
+}
+
+
+def _select(today: date) -> Select:
+    """Missions with their derived status and their organisers."""
+    return select(Mission, status.status(today).label("status")).options(
+        selectinload(Mission.organisers).selectinload(MissionOrganiser.cluster),
+        selectinload(Mission.organisers).selectinload(MissionOrganiser.partnership),
+    )
+
+
+async def get(session: AsyncSession, mission_id, today: date, *, for_update: bool = False):
+    """(mission, status) or None."""
+    stmt = _select(today).where(Mission.id == mission_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update(of=Mission)
+    return (await session.execute(stmt)).one_or_none()
+
+
+def organised_by(slugs: list[str]):
+    """Missions organised by any of the clusters or partnerships with these slugs."""
+    organisers = (
+        select(MissionOrganiser.mission_id)
+        .outerjoin(Cluster, Cluster.id == MissionOrganiser.cluster_id)
+        .outerjoin(Partnership, Partnership.id == MissionOrganiser.partnership_id)
+        .where(or_(Cluster.slug.in_(slugs), Partnership.slug.in_(slugs)))
+    )
+    return Mission.id.in_(organisers)
+
+
+def filtered(query: MissionQuery, today: date) -> Select:
+    stmt = _select(today)
+    if query.destination:
+        stmt = stmt.where(Mission.destination_country.in_(query.destination))
+    if query.sector:
+        stmt = stmt.where(overlaps(Mission.sectors, query.sector))
+    if query.kind:
+        stmt = stmt.where(Mission.kind.in_(query.kind))
+    if query.status:
+        stmt = stmt.where(status.status(today).in_(query.status))
+    if query.organiser:
+        stmt = stmt.where(organised_by(query.organiser))
+    if query.starts_after:
+        stmt = stmt.where(Mission.starts_on >= query.starts_after)
+    if query.starts_before:
+        stmt = stmt.where(Mission.starts_on <= query.starts_before)
+    if query.applications_open is not None:
+        is_open = status.applications_open(today)
+        stmt = stmt.where(is_open if query.applications_open else ~is_open)
+    if query.q:
+        stmt = stmt.where(matches_text(Mission.search, query.q))
+    return stmt
+
+
+async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date):
+    stmt = order_and_seek(filtered(query, today), sort, Mission.id, query.cursor, query.limit)
+    rows = list(await session.execute(stmt))
+    cursor = next_cursor(rows, sort, query.limit, lambda r: getattr(r.Mission, sort.name), lambda r: r.Mission.id)
+    return rows[: query.limit], cursor
+
+
+async def all_matching(session: AsyncSession, query: MissionQuery, sort: Sort, today: date, cap: int):
+    """Every mission the filters select (for calendar feeds), at most cap of them."""
+    stmt = order_and_seek(filtered(query, today), sort, Mission.id, None, cap - 1)
+    return list(await session.execute(stmt))
+
+
+async def participants(session: AsyncSession, mission_id) -> list[MissionParticipant]:
+    stmt = (
+        select(MissionParticipant)
+        .where(MissionParticipant.mission_id == mission_id)
+        .options(selectinload(MissionParticipant.cluster))
+        .order_by(MissionParticipant.joined_at, MissionParticipant.cluster_id)
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def participant(session: AsyncSession, mission_id, cluster_id, *, for_update: bool = False):
+    stmt = (
+        select(MissionParticipant)
+        .where(MissionParticipant.mission_id == mission_id, MissionParticipant.cluster_id == cluster_id)
+        .options(selectinload(MissionParticipant.cluster))
+        .execution_options(populate_existing=True)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=MissionParticipant)
+    return (await session.scalars(stmt)).one_or_none()

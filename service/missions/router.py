@@ -1,0 +1,95 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from service.db import SessionDep
+from service.kit.clock import ClockDep
+from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.pagination import Page
+from service.missions import service
+from service.missions.schemas import (
+    Mission,
+    MissionCreate,
+    MissionPatch,
+    MissionQuery,
+    Participant,
+    ParticipantIn,
+    ParticipantPatch,
+)
+
+router = APIRouter(prefix="/missions", tags=["missions"])
+
+MissionRef = Annotated[str, Path(min_length=1, max_length=80, description="The mission's id.")]
+ClusterRef = Annotated[str, Path(min_length=1, max_length=80, description="The participating cluster's id or slug.")]
+
+
+@router.get("", summary="List and filter missions (by start date)")
+async def list_missions(
+    session: SessionDep, clock: ClockDep, request: Request, response: Response,
+    query: Annotated[MissionQuery, Query()],
+) -> Page[Mission]:
+    page = await service.list_page(session, query, clock.today())
+    link_next(request, response, page.next_cursor)
+    return page
+
+
+@router.post("", status_code=201, summary="Announce a mission")
+async def create_mission(session: SessionDep, clock: ClockDep, response: Response, body: MissionCreate) -> Mission:
+    mission = await service.create(session, body, clock.today())
+    return created(response, f"/v1/missions/{mission.id}", mission)
+
+
+@router.get("/{mission}", summary="Get a mission")
+async def get_mission(
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef
+) -> Mission:
+    return conditional_read(request, response, await service.get(session, mission, clock.today()))
+
+
+@router.patch("/{mission}", summary="Change a mission (merge)")
+async def update_mission(
+    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, body: MissionPatch,
+    preconditions: PreconditionsDep,
+) -> Mission:
+    return with_etag(response, await service.update(session, mission, body, preconditions, clock.today()))
+
+
+@router.delete("/{mission}", status_code=204, summary="Delete a mission")
+async def delete_mission(session: SessionDep, clock: ClockDep, mission: MissionRef, preconditions: PreconditionsDep) -> None:
+    await service.delete(session, mission, preconditions, clock.today())
+
+
+@router.get("/{mission}/participants", summary="List the clusters taking part")
+async def list_mission_participants(session: SessionDep, clock: ClockDep, mission: MissionRef) -> Page[Participant]:
+    return await service.list_participants(session, mission, clock.today())
+
+
+@router.post("/{mission}/participants", status_code=201, summary="Add a participating cluster")
+async def add_mission_participant(
+    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, body: ParticipantIn
+) -> Participant:
+    participant = await service.add_participant(session, mission, body, clock.today())
+    return created(response, f"/v1/missions/{mission}/participants/{participant.cluster.slug}", participant)
+
+
+@router.get("/{mission}/participants/{cluster}", summary="Get one participation")
+async def get_mission_participant(
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef, cluster: ClusterRef
+) -> Participant:
+    return conditional_read(request, response, await service.get_participant(session, mission, cluster, clock.today()))
+
+
+@router.patch("/{mission}/participants/{cluster}", summary="Change the number of SMEs")
+async def update_mission_participant(
+    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, cluster: ClusterRef,
+    body: ParticipantPatch, preconditions: PreconditionsDep,
+) -> Participant:
+    participant = await service.update_participant(session, mission, cluster, body, preconditions, clock.today())
+    return with_etag(response, participant)
+
+
+@router.delete("/{mission}/participants/{cluster}", status_code=204, summary="Remove a participating cluster")
+async def remove_mission_participant(
+    session: SessionDep, clock: ClockDep, mission: MissionRef, cluster: ClusterRef, preconditions: PreconditionsDep
+) -> None:
+    await service.remove_participant(session, mission, cluster, preconditions, clock.today())

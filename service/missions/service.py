@@ -1,0 +1,211 @@
+"""Rules about missions and their participants. Never commits: the request boundary does."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Conflict, InvalidInput, NotFound
+from service.kit.http import Preconditions
+from service.kit.lookup import flush, resolve, unknown_references
+from service.kit.pagination import Page, parse_sort
+from service.kit.patching import merge
+from service.missions import repository
+from service.missions.schemas import (
+    Mission,
+    MissionCreate,
+    MissionPatch,
+    MissionQuery,
+    Participant,
+    ParticipantIn,
+    ParticipantPatch,
+)
+from service.models import Cluster, MissionOrganiser, MissionParticipant, Partnership
+from service.models import Mission as MissionRow
+from service.sectors.service import ensure_known
+
+OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
+
+
+def to_schema(row: MissionRow, status: str) -> Mission:
+    organisers = row.organisers
+    return Mission.model_validate({
+        **{name: getattr(row, name) for name in Mission.model_fields if hasattr(row, name)},
+        "status": status,
+        "organisers": {
+            "clusters": [o.cluster for o in organisers if o.cluster_id],
+            "partnerships": [o.partnership for o in organisers if o.partnership_id],
+            "external": row.external_organiser,
+        },
+        "outcomes": {name: getattr(row, name) for name in OUTCOME_FIELDS},
+        "calendar": {"source_id": row.source_id, "uid": row.source_uid} if row.source_id else None,
+        "sequence": row.version - 1,
+    })
+
+
+def as_input(mission: Mission) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    data = mission.model_dump(include=set(MissionCreate.model_fields) - {"organisers"})
+    data["organisers"] = {
+        "clusters": [c.slug for c in mission.organisers.clusters],
+        "partnerships": [p.slug for p in mission.organisers.partnerships],
+        "external": mission.organisers.external,
+    }
+    return data
+
+
+def _mission_id(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise NotFound(f"There is no mission '{ref}'.") from None
+
+
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
+    found = await repository.get(session, _mission_id(ref), today, for_update=for_update)
+    if found is None:
+        raise NotFound(f"There is no mission '{ref}'.")
+    return found
+
+
+async def get(session: AsyncSession, ref: str, today: date) -> Mission:
+    row, status = await _get(session, ref, today)
+    return to_schema(row, status)
+
+
+async def list_page(session: AsyncSession, query: MissionQuery, today: date) -> Page[Mission]:
+    sort = parse_sort(query.sort, repository.SORTS, default="starts_on")
+    rows, cursor = await repository.page(session, query, sort, today)
+    return Page[Mission](items=[to_schema(r.Mission, r.status) for r in rows], next_cursor=cursor)
+
+
+async def _organisers(session: AsyncSession, data: MissionCreate) -> list[MissionOrganiser]:
+    wanted = data.organisers
+    clusters = await resolve(session, Cluster, wanted.clusters)
+    partnerships = await resolve(session, Partnership, wanted.partnerships)
+    errors = unknown_references(wanted.clusters, clusters, "body.organisers.clusters", "cluster")
+    errors += unknown_references(wanted.partnerships, partnerships, "body.organisers.partnerships", "partnership")
+    if errors:
+        raise InvalidInput("Some organisers are unknown.", errors=errors)
+    cluster_ids = list(dict.fromkeys(clusters[r].id for r in wanted.clusters))
+    partnership_ids = list(dict.fromkeys(partnerships[r].id for r in wanted.partnerships))
+    return [MissionOrganiser(position=i, cluster_id=c) for i, c in enumerate(cluster_ids)] + [
+        MissionOrganiser(position=len(cluster_ids) + i, partnership_id=p) for i, p in enumerate(partnership_ids)
+    ]
+
+
+def apply(row: MissionRow, data: MissionCreate) -> None:
+    """Copy a validated mission onto its row (organisers apart)."""
+    values = data.model_dump(exclude={"organisers", "outcomes"})
+    values["external_organiser"] = data.organisers.external
+    values |= data.outcomes.model_dump()
+    for field, value in values.items():
+        setattr(row, field, value)
+
+
+def _same_organisers(row: MissionRow, new: list[MissionOrganiser]) -> bool:
+    return [(o.cluster_id, o.partnership_id) for o in row.organisers] == [(o.cluster_id, o.partnership_id) for o in new]
+
+
+async def _reloaded(session: AsyncSession, mission_id, today: date) -> Mission:
+    row, status = await repository.get(session, mission_id, today)
+    return to_schema(row, status)
+
+
+def _duplicate(data: MissionCreate) -> str:
+    return f"A mission with external_id '{data.external_id}' already exists."
+
+
+async def create(session: AsyncSession, data: MissionCreate, today: date, **origin) -> Mission:
+    """Create a mission; origin holds calendar fields (source_id, source_uid...) for imports."""
+    await ensure_known(session, data.sectors)
+    row = MissionRow(**origin)
+    apply(row, data)
+    row.organisers = await _organisers(session, data)
+    session.add(row)
+    await flush(session, duplicate=_duplicate(data))
+    return await _reloaded(session, row.id, today)
+
+
+async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, today: date) -> Mission:
+    """Make a locked mission row equal to data; unchanged fields are not written."""
+    await ensure_known(session, data.sectors)
+    organisers = await _organisers(session, data)
+    apply(row, data)
+    if not _same_organisers(row, organisers):
+        row.organisers = organisers
+        await flush(session)  # delete the old organiser rows before their replacements go in
+    await flush(session, duplicate=_duplicate(data))
+    return await _reloaded(session, row.id, today)
+
+
+async def update(session: AsyncSession, ref: str, patch: MissionPatch, preconditions: Preconditions, today: date) -> Mission:
+    row, status = await _get(session, ref, today, for_update=True)
+    current = to_schema(row, status)
+    preconditions.check(current)
+    return await replace(session, row, merge(MissionCreate, as_input(current), patch), today)
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+    row, status = await _get(session, ref, today, for_update=True)
+    preconditions.check(to_schema(row, status))
+    await session.delete(row)
+    await flush(session, referenced="The mission is still referenced (an agreement signed at it); remove that link first.")
+
+
+# Participants ----------------------------------------------------------------------------
+
+
+async def _cluster(session: AsyncSession, ref: str, location: str) -> Cluster:
+    found = await resolve(session, Cluster, [ref])
+    if ref not in found:
+        raise InvalidInput.field(location, f"there is no cluster '{ref}'")
+    return found[ref]
+
+
+async def _participant(session: AsyncSession, mission_ref: str, cluster_ref: str, today: date, *, for_update=False):
+    row, _ = await _get(session, mission_ref, today)
+    found = await resolve(session, Cluster, [cluster_ref])
+    participant = found and await repository.participant(session, row.id, found[cluster_ref].id, for_update=for_update)
+    if not participant:
+        raise NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}.")
+    return participant
+
+
+async def list_participants(session: AsyncSession, ref: str, today: date) -> Page[Participant]:
+    row, _ = await _get(session, ref, today)
+    rows = await repository.participants(session, row.id)
+    return Page[Participant](items=[Participant.model_validate(p) for p in rows], next_cursor=None)
+
+
+async def get_participant(session: AsyncSession, ref: str, cluster_ref: str, today: date) -> Participant:
+    return Participant.model_validate(await _participant(session, ref, cluster_ref, today))
+
+
+async def add_participant(session: AsyncSession, ref: str, data: ParticipantIn, today: date) -> Participant:
+    row, _ = await _get(session, ref, today)
+    cluster = await _cluster(session, data.cluster, "body.cluster")
+    if await repository.participant(session, row.id, cluster.id):
+        raise Conflict(f"Cluster '{data.cluster}' already takes part in this mission.")
+    session.add(MissionParticipant(mission_id=row.id, cluster_id=cluster.id, smes=data.smes))
+    await flush(session, duplicate=f"Cluster '{data.cluster}' already takes part in this mission.")
+    return Participant.model_validate(await repository.participant(session, row.id, cluster.id))
+
+
+async def update_participant(
+    session: AsyncSession, ref: str, cluster_ref: str, data: ParticipantPatch, preconditions: Preconditions, today: date
+) -> Participant:
+    participant = await _participant(session, ref, cluster_ref, today, for_update=True)
+    preconditions.check(Participant.model_validate(participant))
+    participant.smes = data.smes
+    await flush(session)
+    return Participant.model_validate(participant)
+
+
+async def remove_participant(
+    session: AsyncSession, ref: str, cluster_ref: str, preconditions: Preconditions, today: date
+) -> None:
+    participant = await _participant(session, ref, cluster_ref, today, for_update=True)
+    preconditions.check(Participant.model_validate(participant))
+    await session.delete(participant)
+    await flush(session)

@@ -1,0 +1,29 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.models.base import Base, Timestamped, Versioned, new_id
+
+
+class CalendarSource(Timestamped, Versioned, Base):
+    """An external mission calendar (iCalendar or JSON) that sync takes missions from."""
+
+    __tablename__ = "calendar_sources"
+    __table_args__ = (CheckConstraint("format IN ('ics', 'json')", name="format"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    format: Mapped[str] = mapped_column(String(10))
+    organiser: Mapped[str | None] = mapped_column(String(300))
+    default_kind: Mapped[str] = mapped_column(String(30))
+    default_sectors: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
+    default_country: Mapped[str | None] = mapped_column(String(2))
+    # Conditional GET: what the feed answered last time.
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_synced_at: Mapped[datetime | None]
+    last_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
