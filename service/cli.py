@@ -83,6 +83,60 @@ def migrate() -> None:
         stop_embedded()
 
 
+async def _sync_all() -> int:
+    """Sync every calendar source, each in its own transaction; returns how many failed."""
+    from sqlalchemy import select
+
+    from service.calendar.service import sync_source
+    from service.db import create_engine, create_sessionmaker, database_url
+    from service.errors import ServiceError
+    from service.kit.clock import Clock
+    from service.models import CalendarSource
+
+    settings = get_settings()
+    engine = create_engine(database_url(settings), settings)
+    failures = 0
+    try:
+        sessions = create_sessionmaker(engine)
+        async with sessions() as session:
+            sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
+        for source_id, url in sources:
+            async with sessions() as session:
+                try:
+                    report = await sync_source(session, str(source_id), settings.calendar, Clock())
+                    await session.commit()
+                except ServiceError as exc:
+                    await session.rollback()
+                    failures += 1
+                    typer.echo(f"{url}: {exc.detail}", err=True)
+                    continue
+            if report.not_modified:
+                typer.echo(f"{url}: not modified")
+            else:
+                typer.echo(
+                    f"{url}: {report.created} created, {report.updated} updated, {report.cancelled} cancelled, "
+                    f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+                )
+                for rejected in report.rejected:
+                    typer.echo(f"  rejected {rejected.uid or '(no UID)'}: {rejected.reason}")
+    finally:
+        await engine.dispose()
+    return failures
+
+
+@app.command("sync-calendars")
+def sync_calendars() -> None:
+    """Fetch every registered calendar source and apply it (exit 1 if any feed was rejected)."""
+    from service.db import stop_embedded
+
+    _setup_logging()
+    try:
+        failures = asyncio.run(_sync_all())
+    finally:
+        stop_embedded()
+    raise typer.Exit(1 if failures else 0)
+
+
 @app.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),

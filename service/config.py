@@ -4,11 +4,12 @@ Top-level names (DATABASE_URL, REDIS_URL) follow the usual conventions of hostin
 everything else lives in a group and is set as GROUP__NAME, e.g. DB__POOL_SIZE=20.
 """
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,23 @@ class EmbeddedSettings(BaseModel):
     )
 
 
+class CalendarSettings(BaseModel):
+    fetch_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Time limit for fetching one calendar feed.")
+    max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest calendar feed accepted, in bytes.")
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description='Private networks calendar feeds may be fetched from, as a JSON list of CIDRs, e.g. ["10.0.0.0/8"]. '
+        "Empty: only public addresses.",
+    )
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network)  # raises ValueError for a bad CIDR
+        return value
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
@@ -40,6 +58,7 @@ class Settings(BaseSettings):
     )
     db: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+    calendar: CalendarSettings = CalendarSettings()
     server: ServerSettings = ServerSettings()
 
 

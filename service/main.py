@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, openapi
 from service.agreements.router import router as agreements_router
+from service.calendar.router import feeds as calendar_feeds
+from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import create_engine, create_sessionmaker, database_url
@@ -36,7 +38,9 @@ def operation_id(route: APIRoute) -> str:
 def api_router() -> APIRouter:
     v1 = APIRouter(prefix="/v1")
     routers = (
-        clusters_router, partnerships_router, sectors_router, markets_router, missions_router, agreements_router,
+        clusters_router, partnerships_router, sectors_router, markets_router,
+        calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
+        missions_router, agreements_router, calendar_sources,
     )
     for router in routers:
         v1.include_router(router)

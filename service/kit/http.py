@@ -20,7 +20,10 @@ def etag_of(representation: BaseModel) -> str:
     Deriving it from the body (rather than a row version) keeps it right for resources with
     derived fields too, such as a target market's counts or a partnership's members.
     """
-    body = representation.model_dump_json().encode()
+    return etag_for(representation.model_dump_json().encode())
+
+
+def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
@@ -60,14 +63,26 @@ def preconditions(
 PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]
 
 
+def _not_modified(request: Request, etag: str) -> bool:
+    tags = _etags(request.headers.get("if-none-match") or "")
+    return etag in tags or "*" in tags
+
+
 def conditional_read(request: Request, response: Response, representation: BaseModel):
     """Set the ETag and answer 304 when the client already holds this representation."""
     etag = etag_of(representation)
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match and (etag in _etags(if_none_match) or "*" in _etags(if_none_match)):
+    if _not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
     return representation
+
+
+def conditional_body(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
+    """The same for a non-JSON body (a calendar feed)."""
+    etag = etag_for(body)
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type=media_type, headers={"ETag": etag, **(headers or {})})
 
 
 def with_etag(response: Response, representation: BaseModel):

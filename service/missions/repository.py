@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from service.kit.filters import matches_text, overlaps
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
 from service.missions import status
-from service.missions.schemas import MissionQuery
+from service.missions.schemas import MissionFilters, MissionQuery
 from service.models import Cluster, Mission, MissionOrganiser, MissionParticipant, Partnership
 
 SORTS = {
@@ -48,7 +48,7 @@ def organised_by(slugs: list[str]):
     return Mission.id.in_(organisers)
 
 
-def filtered(query: MissionQuery, today: date) -> Select:
+def filtered(query: MissionFilters, today: date) -> Select:
     stmt = _select(today)
     if query.destination:
         stmt = stmt.where(Mission.destination_country.in_(query.destination))
@@ -79,9 +79,9 @@ async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: da
     return rows[: query.limit], cursor
 
 
-async def all_matching(session: AsyncSession, query: MissionQuery, sort: Sort, today: date, cap: int):
-    """Every mission the filters select (for calendar feeds), at most cap of them."""
-    stmt = order_and_seek(filtered(query, today), sort, Mission.id, None, cap - 1)
+async def all_matching(session: AsyncSession, filters: MissionFilters, today: date, cap: int):
+    """Every mission the filters select, by start date, at most cap of them (calendar feeds)."""
+    stmt = filtered(filters, today).order_by(Mission.starts_on, Mission.id).limit(cap)
     return list(await session.execute(stmt))
 
 

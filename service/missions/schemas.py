@@ -180,7 +180,9 @@ class Participant(OutputModel):
     joined_at: datetime
 
 
-class MissionQuery(ListQuery):
+class MissionFilters(InputModel):
+    """The filters of mission lists and calendar feeds."""
+
     destination: list[CountryCode] = filter_values("Destination country.")
     sector: list[SectorCode] = filter_values("Sector code; any of the given.")
     kind: list[MissionKind] = filter_values("Kind of mission.")
@@ -190,3 +192,7 @@ class MissionQuery(ListQuery):
     starts_before: PlanDate | None = Field(None, description="Starting on or before this date.")
     applications_open: bool | None = Field(None, description="true: only missions taking applications today.")
     q: SearchText | None = Field(None, description="Words in the title, city, organiser or description.")
+
+
+class MissionQuery(ListQuery, MissionFilters):
+    pass

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -50,6 +51,8 @@ class Mission(Timestamped, Versioned, Base):
         CheckConstraint("application_deadline IS NULL OR application_deadline <= starts_on", name="deadline"),
         CheckConstraint("cost_reimbursement_percent BETWEEN 0 AND 100", name="reimbursement"),
         UniqueConstraint("source_id", "source_uid"),
+        # Uploads without a source are keyed by UID alone.
+        Index("uq_missions_upload_uid", "source_uid", unique=True, postgresql_where=text("source_id IS NULL")),
         Index("ix_missions_starts_on_id", "starts_on", "id"),
         Index("ix_missions_destination_country", "destination_country"),
         Index("ix_missions_sectors", "sectors", postgresql_using="gin"),

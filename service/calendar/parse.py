@@ -1,0 +1,186 @@
+"""Reading mission calendars (iCalendar or JSON) into mission data, event by event.
+
+A feed that cannot be read at all raises FeedRejected; an event that cannot become a
+mission comes back as a Rejection with its reason, and the rest of the feed still applies.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pycountry
+from icalendar import Calendar
+from pydantic import ValidationError
+
+from service.calendar.ics import DATA_PROPERTY, DEADLINE_PROPERTY
+from service.missions.schemas import MissionCreate
+
+MAX_EVENTS = 10_000
+
+
+class FeedRejected(Exception):
+    """The whole feed is unusable: nothing from it is applied."""
+
+
+@dataclass
+class Defaults:
+    """What a source says about all its events: who organises them, what they are about."""
+
+    organiser: str | None = None
+    kind: str = "business-mission"
+    sectors: list[str] = field(default_factory=list)
+    country: str | None = None
+
+
+@dataclass
+class FeedEvent:
+    uid: str
+    sequence: int
+    mission: MissionCreate
+
+
+@dataclass
+class Rejection:
+    uid: str | None
+    reason: str
+
+
+def _reason(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+    )
+
+
+def _validated(uid: str, sequence: int, data: dict[str, Any]) -> FeedEvent | Rejection:
+    try:
+        return FeedEvent(uid, sequence, MissionCreate.model_validate(data))
+    except ValidationError as exc:
+        return Rejection(uid, _reason(exc))
+
+
+def _place(text: str | None, default_country: str | None) -> tuple[str | None, str | None]:
+    """(city, country code) from a LOCATION such as "Taipei, Taiwan" or "New York, USA"."""
+    if not text:
+        return None, default_country
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        country = pycountry.countries.lookup(parts[-1]).alpha_2
+    except LookupError:
+        return text.strip(), default_country
+    city = ", ".join(parts[:-1]) or None
+    return city, country
+
+
+def _times(start, end) -> dict[str, Any]:
+    """starts_on/ends_on (and local times with their zone) from DTSTART and DTEND."""
+    if not isinstance(start, datetime):  # all-day: DTEND is exclusive
+        last = end - timedelta(days=1) if isinstance(end, date) and end > start else start
+        return {"starts_on": start, "ends_on": last}
+    zone = getattr(start.tzinfo, "key", None)
+    if start.tzinfo is None:  # floating time: taken as UTC
+        start, zone = start.replace(tzinfo=UTC), "UTC"
+    elif zone is None:  # a zone without an IANA name: keep the instant, in UTC
+        start, zone = start.astimezone(UTC), "UTC"
+    if not isinstance(end, datetime):
+        return {"starts_on": start.date(), "ends_on": start.date()}
+    end = (end.replace(tzinfo=UTC) if end.tzinfo is None else end).astimezone(start.tzinfo)
+    if end <= start:  # no duration: keep the day only
+        return {"starts_on": start.date(), "ends_on": start.date()}
+    return {
+        "starts_on": start.date(), "ends_on": end.date(),
+        "start_time": start.time(), "end_time": end.time(), "timezone": zone,
+    }
+
+
+def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
+    uid = str(component.get("uid", "")).strip()
+    if not uid:
+        return Rejection(None, "the event has no UID")
+    if component.get(DEADLINE_PROPERTY):
+        return None  # a deadline reminder of one of our own feeds, not a mission
+    if component.get("rrule") or component.get("recurrence-id"):
+        return Rejection(uid, "recurring events are not supported")
+    try:
+        sequence = int(component.get("sequence", 0))
+        if not 0 <= sequence < 2**31:
+            return Rejection(uid, "SEQUENCE must be a non-negative integer")
+        start = component.decoded("dtstart")
+        if "dtend" in component:
+            end = component.decoded("dtend")
+        elif "duration" in component:
+            end = start + component.decoded("duration")
+        else:
+            end = None
+    except (KeyError, ValueError, TypeError) as exc:
+        return Rejection(uid, f"unreadable dates: {exc}" if str(exc) else "DTSTART is missing or unreadable")
+    try:
+        carried = json.loads(str(component.get(DATA_PROPERTY))) if component.get(DATA_PROPERTY) else {}
+        carried = carried if isinstance(carried, dict) else {}
+    except ValueError:
+        carried = {}
+    city, country = _place(str(component.get("location", "")) or None, defaults.country)
+    data = {
+        "kind": defaults.kind,
+        "destination_country": country,
+        "destination_city": city,
+        "sectors": defaults.sectors,
+        "description": str(component.get("description", "")) or None,
+        **carried,
+        "title": str(component.get("summary", "")).strip() or None,
+        "url": str(component.get("url")) if component.get("url") else None,
+        "cancelled": str(component.get("status", "")).upper() == "CANCELLED",
+        "organisers": {"external": carried.pop("external_organiser", None) or defaults.organiser},
+        **_times(start, end),
+    }
+    data.pop("external_organiser", None)
+    return _validated(uid, sequence, data)
+
+
+def parse_ics(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection]:
+    try:
+        calendar = Calendar.from_ical(content)
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        raise FeedRejected(f"not a readable iCalendar file ({exc})") from None
+    if calendar.name != "VCALENDAR":
+        raise FeedRejected("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    components = calendar.walk("VEVENT")
+    if len(components) > MAX_EVENTS:
+        raise FeedRejected(f"the feed has more than {MAX_EVENTS} events")
+    results = [_ics_event(component, defaults) for component in components]
+    return [r for r in results if r is not None]
+
+
+def parse_json(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection]:
+    try:
+        document = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedRejected(f"not readable JSON ({exc})") from None
+    events = document.get("events") if isinstance(document, dict) else document
+    if not isinstance(events, list):
+        raise FeedRejected('a JSON feed is a list of events or {"events": [...]}')
+    if len(events) > MAX_EVENTS:
+        raise FeedRejected(f"the feed has more than {MAX_EVENTS} events")
+    results: list[FeedEvent | Rejection] = []
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("uid"), str) or not event["uid"].strip():
+            results.append(Rejection(None, "an event without a string uid"))
+            continue
+        data = dict(event)
+        uid = data.pop("uid").strip()
+        sequence = data.pop("sequence", 0)
+        if data.pop("status", None) == "cancelled":
+            data["cancelled"] = True
+        data.setdefault("kind", defaults.kind)
+        data.setdefault("sectors", defaults.sectors)
+        data.setdefault("destination_country", defaults.country)
+        data.setdefault("organisers", {"external": defaults.organiser})
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence < 2**31:
+            results.append(Rejection(uid, "sequence must be a non-negative integer"))
+            continue
+        results.append(_validated(uid, sequence, data))
+    return results
+
+
+def parse(content: bytes, fmt: str, defaults: Defaults) -> list[FeedEvent | Rejection]:
+    return parse_ics(content, defaults) if fmt == "ics" else parse_json(content, defaults)

@@ -1,0 +1,115 @@
+"""iCalendar feeds of missions, and the calendar sources missions are taken from."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from service.calendar import service
+from service.calendar.schemas import (
+    CalendarSource,
+    CalendarSourceCreate,
+    CalendarSourcePatch,
+    CalendarSourceQuery,
+    MissionFeedQuery,
+    SyncReport,
+)
+from service.db import SessionDep
+from service.errors import PayloadTooLarge, UnsupportedMediaType
+from service.kit.clock import ClockDep
+from service.kit.http import PreconditionsDep, conditional_body, conditional_read, created, link_next, with_etag
+from service.kit.pagination import Page
+
+CALENDAR = "text/calendar; charset=utf-8"
+CALENDAR_RESPONSE = {200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}}
+
+feeds = APIRouter(prefix="/missions", tags=["missions"])
+sources = APIRouter(prefix="/calendar-sources", tags=["calendar sources"])
+
+SourceRef = Annotated[str, Path(min_length=1, max_length=80, description="The calendar source's id.")]
+MissionRef = Annotated[str, Path(min_length=1, max_length=80, description="The mission's id.")]
+
+
+@feeds.get(".ics", response_class=Response, responses=CALENDAR_RESPONSE, summary="Missions as an iCalendar feed")
+async def missions_feed(
+    session: SessionDep, clock: ClockDep, request: Request, query: Annotated[MissionFeedQuery, Query()]
+) -> Response:
+    """The missions the filters select (the filters of `GET /v1/missions`), up to 5,000, by
+    start date. The URL is a subscription: poll it with If-None-Match."""
+    body = await service.missions_calendar(session, query, clock.today())
+    return conditional_body(request, body, CALENDAR, {"Content-Disposition": 'inline; filename="missions.ics"'})
+
+
+@feeds.get("/{mission}.ics", response_class=Response, responses=CALENDAR_RESPONSE, summary="One mission as iCalendar")
+async def mission_feed(
+    session: SessionDep, clock: ClockDep, request: Request, mission: MissionRef,
+    include: Annotated[list[str], Query(max_length=1, description="`deadlines` adds the application deadline.")] = [],  # noqa: B006
+) -> Response:
+    body = await service.mission_calendar(session, mission, clock.today(), include_deadlines="deadlines" in include)
+    return conditional_body(request, body, CALENDAR)
+
+
+FEED_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/calendar": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object", "description": 'A JSON feed: {"events": [...]}'}},
+        },
+    }
+}
+
+
+@feeds.post("/import", openapi_extra=FEED_BODY, summary="Take in missions from an uploaded calendar")
+async def import_missions(
+    session: SessionDep, clock: ClockDep, request: Request,
+    source: Annotated[str | None, Query(max_length=80, description="Apply as this source's full feed (missing events get cancelled).")] = None,
+) -> SyncReport:
+    """Upsert missions by event UID: text/calendar (RFC 5545) or application/json (a JSON feed)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    formats = {"text/calendar": "ics", "application/json": "json"}
+    if media_type not in formats:
+        raise UnsupportedMediaType("Send text/calendar or application/json.")
+    limit = request.app.state.settings.calendar.max_feed_bytes
+    content = bytearray()
+    async for chunk in request.stream():
+        content += chunk
+        if len(content) > limit:
+            raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
+    return await service.import_feed(session, bytes(content), formats[media_type], source, clock)
+
+
+@sources.get("", summary="List calendar sources")
+async def list_calendar_sources(
+    session: SessionDep, request: Request, response: Response, query: Annotated[CalendarSourceQuery, Query()]
+) -> Page[CalendarSource]:
+    page = await service.list_page(session, query)
+    link_next(request, response, page.next_cursor)
+    return page
+
+
+@sources.post("", status_code=201, summary="Register a calendar feed to take missions from")
+async def create_calendar_source(session: SessionDep, response: Response, body: CalendarSourceCreate) -> CalendarSource:
+    source = await service.create(session, body)
+    return created(response, f"/v1/calendar-sources/{source.id}", source)
+
+
+@sources.get("/{source}", summary="Get a calendar source and its last sync report")
+async def get_calendar_source(session: SessionDep, request: Request, response: Response, source: SourceRef) -> CalendarSource:
+    return conditional_read(request, response, await service.get(session, source))
+
+
+@sources.patch("/{source}", summary="Change a calendar source")
+async def update_calendar_source(
+    session: SessionDep, response: Response, source: SourceRef, body: CalendarSourcePatch, preconditions: PreconditionsDep
+) -> CalendarSource:
+    return with_etag(response, await service.update(session, source, body, preconditions))
+
+
+@sources.delete("/{source}", status_code=204, summary="Delete a calendar source that no mission came from")
+async def delete_calendar_source(session: SessionDep, source: SourceRef, preconditions: PreconditionsDep) -> None:
+    await service.delete(session, source, preconditions)
+
+
+@sources.post("/{source}/sync", summary="Fetch the feed now and apply it")
+async def sync_calendar_source(session: SessionDep, clock: ClockDep, request: Request, source: SourceRef) -> SyncReport:
+    return await service.sync_source(session, source, request.app.state.settings.calendar, clock)

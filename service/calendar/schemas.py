@@ -1,0 +1,71 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from service.kit.http import ListQuery
+from service.kit.schemas import InputModel, OutputModel
+from service.kit.types import CountryCode, Name, Url
+from service.missions.schemas import MissionFilters, MissionKind
+from service.sectors.schemas import SectorCode, sector_list
+
+FeedFormat = Literal["ics", "json"]
+
+
+class CalendarSourceCreate(InputModel):
+    url: Url = Field(description="Where the feed is fetched from (http or https).")
+    format: FeedFormat = "ics"
+    organiser: Name | None = Field(None, description='Who publishes it, e.g. "EU Gateway | Business Avenues"; organiser of its missions.')
+    default_kind: MissionKind = Field("business-mission", description="Kind of missions whose event does not say.")
+    default_sectors: list[SectorCode] = sector_list("Sectors of missions whose event does not say.")
+    default_country: CountryCode | None = Field(None, description="Destination when an event's LOCATION names no country.")
+
+
+class CalendarSourcePatch(InputModel):
+    url: Url | None = None
+    format: FeedFormat | None = None
+    organiser: Name | None = None
+    default_kind: MissionKind | None = None
+    default_sectors: list[SectorCode] | None = Field(None, max_length=50)
+    default_country: CountryCode | None = None
+
+
+class Rejected(BaseModel):
+    uid: str | None
+    reason: str
+
+
+class SyncReport(BaseModel):
+    source_id: uuid.UUID | None = Field(description="The source synced; null for an upload without source.")
+    not_modified: bool = Field(False, description="The feed answered 304: nothing to apply.")
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = Field(default_factory=list)
+    synced_at: datetime
+
+
+class CalendarSource(OutputModel):
+    id: uuid.UUID
+    url: str
+    format: FeedFormat
+    organiser: str | None
+    default_kind: MissionKind
+    default_sectors: list[str]
+    default_country: str | None
+    last_synced_at: datetime | None
+    last_report: SyncReport | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CalendarSourceQuery(ListQuery):
+    pass
+
+
+class MissionFeedQuery(MissionFilters):
+    include: list[Literal["deadlines"]] = Field(
+        default_factory=list, max_length=1, description="`deadlines` adds an all-day event on each application deadline."
+    )

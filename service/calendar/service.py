@@ -1,0 +1,168 @@
+"""Calendar feeds out, calendar sources in. Never commits: the request boundary does."""
+
+import ipaddress
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.calendar import ics, sync
+from service.calendar.fetch import FetchPolicy, fetch
+from service.calendar.parse import Defaults, FeedRejected, parse
+from service.calendar.schemas import (
+    CalendarSource,
+    CalendarSourceCreate,
+    CalendarSourcePatch,
+    CalendarSourceQuery,
+    MissionFeedQuery,
+    SyncReport,
+)
+from service.config import CalendarSettings
+from service.errors import InvalidInput, NotFound
+from service.kit.clock import Clock
+from service.kit.http import Preconditions
+from service.kit.lookup import flush
+from service.kit.pagination import Page, SortField, next_cursor, order_and_seek, parse_sort
+from service.kit.patching import merge
+from service.missions import repository as missions_repository
+from service.missions import service as missions
+from service.models import CalendarSource as SourceRow
+from service.models import Sector
+from service.sectors.service import ensure_known
+
+FEED_CAP = 5000
+SORTS = {"url": SortField(SourceRow.url, str)}
+
+
+# Feeds out --------------------------------------------------------------------------------
+
+
+async def _sector_names(session: AsyncSession) -> dict[str, str]:
+    return {code: name for code, name in await session.execute(select(Sector.code, Sector.name))}
+
+
+async def missions_calendar(session: AsyncSession, query: MissionFeedQuery, today: date) -> bytes:
+    rows = await missions_repository.all_matching(session, query, today, FEED_CAP)
+    selected = [missions.to_schema(r.Mission, r.status) for r in rows]
+    return ics.calendar(
+        selected, await _sector_names(session), name="Missions", include_deadlines="deadlines" in query.include
+    )
+
+
+async def mission_calendar(session: AsyncSession, ref: str, today: date, include_deadlines: bool) -> bytes:
+    mission = await missions.get(session, ref, today)
+    return ics.calendar([mission], await _sector_names(session), name=mission.title, include_deadlines=include_deadlines)
+
+
+# Sources -----------------------------------------------------------------------------------
+
+
+def _source_id(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise NotFound(f"There is no calendar source '{ref}'.") from None
+
+
+async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> SourceRow:
+    stmt = select(SourceRow).where(SourceRow.id == _source_id(ref))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = (await session.scalars(stmt)).one_or_none()
+    if row is None:
+        raise NotFound(f"There is no calendar source '{ref}'.")
+    return row
+
+
+async def get(session: AsyncSession, ref: str) -> CalendarSource:
+    return CalendarSource.model_validate(await _get_row(session, ref))
+
+
+async def list_page(session: AsyncSession, query: CalendarSourceQuery) -> Page[CalendarSource]:
+    sort = parse_sort(query.sort, SORTS, default="url")
+    stmt = order_and_seek(select(SourceRow), sort, SourceRow.id, query.cursor, query.limit)
+    rows = list(await session.scalars(stmt))
+    cursor = next_cursor(rows, sort, query.limit, lambda r: r.url, lambda r: r.id)
+    return Page[CalendarSource](items=[CalendarSource.model_validate(r) for r in rows[: query.limit]], next_cursor=cursor)
+
+
+def _duplicate(data) -> str:
+    return f"A calendar source with URL {data.url} is already registered."
+
+
+async def create(session: AsyncSession, data: CalendarSourceCreate) -> CalendarSource:
+    await ensure_known(session, data.default_sectors, "body.default_sectors")
+    row = SourceRow(**data.model_dump())
+    session.add(row)
+    await flush(session, duplicate=_duplicate(data))
+    return CalendarSource.model_validate(row)
+
+
+async def update(session: AsyncSession, ref: str, patch: CalendarSourcePatch, preconditions: Preconditions) -> CalendarSource:
+    row = await _get_row(session, ref, for_update=True)
+    current = CalendarSource.model_validate(row)
+    preconditions.check(current)
+    data = merge(CalendarSourceCreate, current.model_dump(include=set(CalendarSourceCreate.model_fields)), patch)
+    await ensure_known(session, data.default_sectors, "body.default_sectors")
+    if data.url != row.url:  # another feed: forget what the old one answered
+        row.etag = row.last_modified = None
+    for field, value in data.model_dump().items():
+        setattr(row, field, value)
+    await flush(session, duplicate=_duplicate(data))
+    return CalendarSource.model_validate(row)
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+    row = await _get_row(session, ref, for_update=True)
+    preconditions.check(CalendarSource.model_validate(row))
+    await session.delete(row)
+    await flush(session, referenced="Missions were taken from this source; they stay, so the source stays too.")
+
+
+# Sync ---------------------------------------------------------------------------------------
+
+
+def fetch_policy(settings: CalendarSettings) -> FetchPolicy:
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=settings.max_feed_bytes,
+        allowed_networks=tuple(ipaddress.ip_network(n) for n in settings.allow_networks),
+    )
+
+
+def _defaults(row: SourceRow) -> Defaults:
+    return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country)
+
+
+async def sync_source(session: AsyncSession, ref: str, settings: CalendarSettings, clock: Clock) -> SyncReport:
+    """Fetch a source's feed and apply it; a feed that cannot be used changes nothing (422)."""
+    row = await _get_row(session, ref)
+    try:
+        fetched = await fetch(row.url, fetch_policy(settings), row.etag, row.last_modified)
+        results = parse(fetched.content, row.format, _defaults(row)) if fetched.content is not None else []
+    except FeedRejected as exc:
+        raise InvalidInput(f"The feed was rejected: {exc}") from None
+    row = await _get_row(session, ref, for_update=True)  # one sync of a source at a time
+    report = SyncReport(source_id=row.id, not_modified=fetched.content is None, synced_at=clock.now())
+    if fetched.content is not None:
+        await sync.apply(session, row.id, results, clock.today(), report, cancel_missing=True)
+    row.etag, row.last_modified = fetched.etag, fetched.last_modified
+    row.last_synced_at, row.last_report = report.synced_at, report.model_dump(mode="json")
+    await flush(session)
+    return report
+
+
+async def import_feed(
+    session: AsyncSession, content: bytes, fmt: str, source_ref: str | None, clock: Clock
+) -> SyncReport:
+    """Apply an uploaded feed: as the given source's (a full feed: missing events are
+    cancelled), or, without a source, as uploads keyed by UID (nothing is cancelled)."""
+    row = await _get_row(session, source_ref, for_update=True) if source_ref else None
+    try:
+        results = parse(content, fmt, _defaults(row) if row else Defaults())
+    except FeedRejected as exc:
+        raise InvalidInput(f"The calendar was rejected: {exc}") from None
+    report = SyncReport(source_id=row.id if row else None, synced_at=clock.now())
+    await sync.apply(session, row.id if row else None, results, clock.today(), report, cancel_missing=row is not None)
+    return report

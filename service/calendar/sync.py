@@ -1,0 +1,83 @@
+"""Applying a parsed feed to the missions taken from it.
+
+Missions are keyed by (source, UID). An event is applied only when it changed: a SEQUENCE
+lower than the one applied last is stale and ignored, and an event whose mission data is the
+same as last time (same fingerprint) leaves the mission untouched, so re-syncing an
+unchanged feed writes nothing. Missions whose event disappeared from the feed, or came back
+CANCELLED, are cancelled, never deleted.
+"""
+
+import hashlib
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.calendar.parse import FeedEvent, Rejection
+from service.calendar.schemas import Rejected, SyncReport
+from service.missions import service as missions
+from service.models import Mission, MissionOrganiser
+
+
+def fingerprint(event: FeedEvent) -> str:
+    return hashlib.sha256(event.mission.model_dump_json().encode()).hexdigest()
+
+
+async def _missions_of(session: AsyncSession, source_id) -> dict[str, Mission]:
+    """The missions taken from a source (or from uploads when source_id is None), locked."""
+    owner = Mission.source_id == source_id if source_id else Mission.source_id.is_(None)
+    stmt = (
+        select(Mission)
+        .where(owner, Mission.source_uid.isnot(None))
+        .options(selectinload(Mission.organisers).selectinload(MissionOrganiser.cluster),
+                 selectinload(Mission.organisers).selectinload(MissionOrganiser.partnership))
+        .with_for_update(of=Mission)
+    )
+    return {m.source_uid: m for m in await session.scalars(stmt)}
+
+
+async def apply(
+    session: AsyncSession, source_id, results: list[FeedEvent | Rejection], today: date, report: SyncReport,
+    *, cancel_missing: bool,
+) -> SyncReport:
+    existing = await _missions_of(session, source_id)
+    seen: set[str] = set()
+    for result in results:
+        if isinstance(result, Rejection):
+            report.rejected.append(Rejected(uid=result.uid, reason=result.reason))
+            seen.add(result.uid or "")
+            continue
+        if result.uid in seen:
+            report.rejected.append(Rejected(uid=result.uid, reason="the UID appears more than once in the feed"))
+            continue
+        seen.add(result.uid)
+        await _apply_event(session, source_id, existing.get(result.uid), result, today, report)
+    if cancel_missing:
+        for uid, mission in existing.items():
+            if uid not in seen and not mission.cancelled:
+                mission.cancelled = True
+                report.cancelled += 1
+        await session.flush()
+    return report
+
+
+async def _apply_event(session, source_id, mission: Mission | None, event: FeedEvent, today: date, report: SyncReport):
+    mark = fingerprint(event)
+    origin = {"source_sequence": event.sequence, "source_fingerprint": mark}
+    if mission is None:
+        await missions.create(session, event.mission, today, source_id=source_id, source_uid=event.uid, **origin)
+        report.created += 1
+        return
+    stale = mission.source_sequence is not None and event.sequence < mission.source_sequence
+    if stale or mark == mission.source_fingerprint:
+        report.unchanged += 1
+        return
+    was_cancelled = mission.cancelled
+    for field, value in origin.items():
+        setattr(mission, field, value)
+    await missions.replace(session, mission, event.mission, today)
+    if event.mission.cancelled and not was_cancelled:
+        report.cancelled += 1
+    else:
+        report.updated += 1
