@@ -151,3 +151,7 @@ def openapi(
 
 def openapi_text(application) -> str:
     return json.dumps(application.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    app()
