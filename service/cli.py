@@ -26,6 +26,7 @@ async def _prepare(demo: bool) -> None:
     """Migrate the database to head and, when asked, load the demo data into an empty one."""
     from service import demo as demo_data
     from service.db import create_engine, create_sessionmaker, database_url
+    from service.kit.clock import Clock
     from service.migrate import upgrade
 
     settings = get_settings()
@@ -36,7 +37,7 @@ async def _prepare(demo: bool) -> None:
         if demo:
             async with create_sessionmaker(engine)() as session:
                 if await demo_data.is_empty(session):
-                    counts = await demo_data.load(session)
+                    counts = await demo_data.load(session, Clock().today())
                     await session.commit()
                     log.info("demo data loaded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
                 else:

@@ -16,7 +16,9 @@ from service.db import create_engine, create_sessionmaker, database_url
 from service.errors import register_error_handlers
 from service.kit.clock import Clock
 from service.markets.router import router as markets_router
+from service.matching.router import router as matching_router
 from service.missions.router import router as missions_router
+from service.opportunities.router import router as opportunities_router
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
 
@@ -40,7 +42,7 @@ def api_router() -> APIRouter:
     routers = (
         clusters_router, partnerships_router, sectors_router, markets_router,
         calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
-        missions_router, agreements_router, calendar_sources,
+        missions_router, agreements_router, calendar_sources, opportunities_router, matching_router,
     )
     for router in routers:
         v1.include_router(router)

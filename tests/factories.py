@@ -68,3 +68,18 @@ def agreement(**fields) -> dict:
         "sectors": ["aerospace"],
     }
     return body | fields
+
+
+def opportunity(**fields) -> dict:
+    n = next(_numbers)
+    body = {
+        "external_id": f"opportunity-{n}",
+        "kind": "partner-search",
+        "title": f"Looking for partners {n}",
+        "summary": "A cluster looks for partners abroad.",
+        "countries": ["US"],
+        "sectors": ["photonics"],
+        "posted_by": {"organisation": {"name": "European Cluster Collaboration Platform"}},
+        "deadline": "2030-03-31",
+    }
+    return body | fields

@@ -6,8 +6,8 @@ from service import demo
 
 
 @pytest.fixture
-async def demo_loaded(session):
-    counts = await demo.load(session)
+async def demo_loaded(session, clock):
+    counts = await demo.load(session, clock.today())
     await session.commit()
     return counts
 

@@ -39,11 +39,21 @@ AS $$
 $$
 """
 
+# Sector codes as words for the text index ("photonics", "medical devices"), so a search for
+# a sector finds what is tagged with it. array_to_string is only STABLE in general; for
+# varchar[] it cannot change, hence IMMUTABLE here.
+SECTOR_WORDS = """
+CREATE FUNCTION sector_words(varchar[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT translate(array_to_string($1, ' '), '-', ' ') $$
+"""
+
 SECTORS = Path(__file__).parent.parent / "data" / "0001_sectors.json"
 
 
 def upgrade() -> None:
     op.execute(SEARCH_FOLD)
+    op.execute(SECTOR_WORDS)
     op.create_table('clusters',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -162,4 +172,5 @@ def downgrade() -> None:
     op.drop_index('ix_clusters_name_id', table_name='clusters')
     op.drop_index('ix_clusters_country', table_name='clusters')
     op.drop_table('clusters')
+    op.execute("DROP FUNCTION sector_words(varchar[])")
     op.execute("DROP FUNCTION search_fold(text)")

@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('source_uid', sa.String(length=500), nullable=True),
     sa.Column('source_sequence', sa.Integer(), nullable=True),
     sa.Column('source_fingerprint', sa.String(length=64), nullable=True),
-    sa.Column('search', postgresql.TSVECTOR(), sa.Computed("setweight(to_tsvector('english', search_fold(coalesce(title, ''))), 'A') || setweight(to_tsvector('english', search_fold(coalesce(destination_city, '') || ' ' || coalesce(external_organiser, ''))), 'B') || setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C')", persisted=True), nullable=False),
+    sa.Column('search', postgresql.TSVECTOR(), sa.Computed("setweight(to_tsvector('english', search_fold(coalesce(title, ''))), 'A') || setweight(to_tsvector('english', search_fold(coalesce(destination_city, '') || ' ' || coalesce(external_organiser, ''))), 'B') || setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C') || setweight(to_tsvector('english', coalesce(sector_words(sectors), '')), 'D')", persisted=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),

@@ -19,7 +19,7 @@ async def list_agreements(
     session: SessionDep, clock: ClockDep, request: Request, response: Response,
     query: Annotated[AgreementQuery, Query()],
 ) -> Page[Agreement]:
-    page = await service.list_page(session, query, clock.today())
+    page = await service.list_page(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)
     return page
 

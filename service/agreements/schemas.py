@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
-from service.kit.http import ListQuery, filter_values
+from service.kit.http import ListQuery, as_of_field, filter_values
 from service.kit.schemas import InputModel, OutputModel
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
@@ -103,3 +103,4 @@ class AgreementQuery(ListQuery):
     signed_after: PlanDate | None = Field(None, description="Signed on or after this date.")
     signed_before: PlanDate | None = Field(None, description="Signed on or before this date.")
     q: SearchText | None = Field(None, description="Words in the title or description.")
+    as_of: PlanDate | None = as_of_field()

@@ -35,7 +35,7 @@ async def missions_feed(
 ) -> Response:
     """The missions the filters select (the filters of `GET /v1/missions`), up to 5,000, by
     start date. The URL is a subscription: poll it with If-None-Match."""
-    body = await service.missions_calendar(session, query, clock.today())
+    body = await service.missions_calendar(session, query, query.as_of or clock.today())
     return conditional_body(request, body, CALENDAR, {"Content-Disposition": 'inline; filename="missions.ics"'})
 
 

@@ -6,14 +6,21 @@ loaded through the same services as API requests, so it obeys every rule the API
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from importlib.resources import files
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.agreements import service as agreements
+from service.agreements.schemas import AgreementCreate
 from service.clusters import service as clusters
 from service.clusters.schemas import ClusterCreate
+from service.missions import service as missions
+from service.missions.schemas import MissionCreate, ParticipantIn
 from service.models import Cluster, Partnership
+from service.opportunities import service as opportunities
+from service.opportunities.schemas import OpportunityCreate
 from service.partnerships import service as partnerships
 from service.partnerships.schemas import PartnershipCreate
 
@@ -35,13 +42,28 @@ async def is_empty(session: AsyncSession) -> bool:
     return clusters_count == 0 and partnerships_count == 0
 
 
-async def load(session: AsyncSession) -> dict[str, int]:
-    """Create every demo record; the caller commits."""
-    counts = {"clusters": 0, "partnerships": 0}
-    for record in records("clusters.ndjson"):
-        await clusters.create(session, ClusterCreate.model_validate(record))
-        counts["clusters"] += 1
-    for record in records("partnerships.ndjson"):
-        await partnerships.create(session, PartnershipCreate.model_validate(record))
-        counts["partnerships"] += 1
+async def _mission(session: AsyncSession, record: dict, today: date) -> None:
+    """A mission and the clusters that took part (a sub-resource in the API)."""
+    participants = record.pop("participants", [])
+    mission = await missions.create(session, MissionCreate.model_validate(record), today)
+    for participant in participants:
+        await missions.add_participant(session, str(mission.id), ParticipantIn.model_validate(participant), today)
+
+
+async def load(session: AsyncSession, today: date) -> dict[str, int]:
+    """Create every demo record, in the order references need; the caller commits."""
+    steps = [
+        ("clusters", ("clusters.ndjson", "extra_clusters.ndjson"), lambda r: clusters.create(session, ClusterCreate.model_validate(r))),
+        ("partnerships", ("partnerships.ndjson",), lambda r: partnerships.create(session, PartnershipCreate.model_validate(r))),
+        ("missions", ("missions.ndjson",), lambda r: _mission(session, r, today)),
+        ("agreements", ("agreements.ndjson",), lambda r: agreements.create(session, AgreementCreate.model_validate(r), today)),
+        ("opportunities", ("opportunities.ndjson",), lambda r: opportunities.create(session, OpportunityCreate.model_validate(r), today)),
+    ]
+    counts = {}
+    for name, names, create in steps:
+        counts[name] = 0
+        for file in names:
+            for record in records(file):
+                await create(record)
+                counts[name] += 1
     return counts

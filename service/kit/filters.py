@@ -6,7 +6,8 @@ Each repeatable filter is an OR over its values; different filters are ANDed.
 from sqlalchemy import ColumnElement, func, literal_column, or_
 
 # The text search configuration of every tsvector column (see the search_fold migration).
-SEARCH_CONFIG = literal_column("'english'::regconfig")
+SEARCH_CONFIG_NAME = "english"
+SEARCH_CONFIG = literal_column(f"'{SEARCH_CONFIG_NAME}'::regconfig")
 
 
 def text_query(q: str) -> ColumnElement:

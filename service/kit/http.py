@@ -109,6 +109,12 @@ class ListQuery(InputModel):
     sort: str | None = Field(None, max_length=50, description="A field name; prefix `-` for descending.")
 
 
+def as_of_field():
+    return Field(
+        None, description="Derive statuses as on this date instead of today (UTC), e.g. what took applications then.",
+    )
+
+
 def filter_values(description: str):
     """A repeatable filter: `?country=FR&country=DE` means FR or DE."""
     return Field(default_factory=list, max_length=MAX_FILTER_VALUES, description=description)

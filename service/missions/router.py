@@ -28,7 +28,7 @@ async def list_missions(
     session: SessionDep, clock: ClockDep, request: Request, response: Response,
     query: Annotated[MissionQuery, Query()],
 ) -> Page[Mission]:
-    page = await service.list_page(session, query, clock.today())
+    page = await service.list_page(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)
     return page
 

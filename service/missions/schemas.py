@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
-from service.kit.http import ListQuery, filter_values
+from service.kit.http import ListQuery, as_of_field, filter_values
 from service.kit.schemas import InputModel, OutputModel
 from service.kit.types import (
     Count,
@@ -190,7 +190,8 @@ class MissionFilters(InputModel):
     organiser: list[Slug] = filter_values("Slug of an organising cluster or partnership.")
     starts_after: PlanDate | None = Field(None, description="Starting on or after this date.")
     starts_before: PlanDate | None = Field(None, description="Starting on or before this date.")
-    applications_open: bool | None = Field(None, description="true: only missions taking applications today.")
+    applications_open: bool | None = Field(None, description="true: only missions taking applications today (or on as_of).")
+    as_of: PlanDate | None = as_of_field()
     q: SearchText | None = Field(None, description="Words in the title, city, organiser or description.")
 
 

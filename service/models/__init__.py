@@ -5,11 +5,12 @@ from service.models.base import Base
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
+from service.models.opportunity import Opportunity
 from service.models.partnership import Partnership, PartnershipMember
 from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
     "Agreement", "AgreementParty", "Base", "CalendarSource", "Cluster", "MarketProfile", "Mission",
-    "MissionOrganiser", "MissionParticipant", "Partnership", "PartnershipMember", "Sector",
+    "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership", "PartnershipMember", "Sector",
 ]

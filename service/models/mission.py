@@ -32,7 +32,8 @@ MISSION_SEARCH = (
     "setweight(to_tsvector('english', search_fold(coalesce(title, ''))), 'A') || "
     "setweight(to_tsvector('english', search_fold(coalesce(destination_city, '') || ' ' || "
     "coalesce(external_organiser, ''))), 'B') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C')"
+    "setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C') || "
+    "setweight(to_tsvector('english', coalesce(sector_words(sectors), '')), 'D')"
 )
 
 

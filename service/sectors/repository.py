@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.lookup import like_pattern
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
-from service.models import Agreement, CalendarSource, Cluster, Mission, Partnership, Sector
+from service.models import Agreement, CalendarSource, Cluster, Mission, Opportunity, Partnership, Sector
 from service.sectors.schemas import SectorQuery
 
 SORTS = {"code": SortField(Sector.code, str), "name": SortField(Sector.name, str)}
@@ -13,6 +13,7 @@ SORTS = {"code": SortField(Sector.code, str), "name": SortField(Sector.name, str
 # Every column that holds sector codes; a sector in use by any of them cannot be deleted.
 SECTOR_COLUMNS = [
     Cluster.sectors, Partnership.sectors, Mission.sectors, Agreement.sectors, CalendarSource.default_sectors,
+    Opportunity.sectors,
 ]
 
 

@@ -1,0 +1,58 @@
+"""Partner matching: which clusters fit a cluster, or an opportunity, and why."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import NotFound
+from service.kit.lookup import ref_clause
+from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort
+from service.matching import repository
+from service.matching.schemas import Match, MatchQuery
+from service.models import Cluster, Opportunity
+
+# Matches are ranked by score only; the token keeps cursors from other lists out.
+SORTS = {"score": SortField(None, int)}
+
+
+def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
+    items = [
+        Match(
+            cluster={"id": r.id, "slug": r.slug, "name": r.name, "acronym": r.acronym, "country": r.country},
+            score=r.score,
+            reasons={
+                "shared_sectors": r.shared_sectors, "complementary_sectors": r.complementary_sectors,
+                "shared_target_markets": r.shared_target_markets, "location": r.location,
+            },
+        )
+        for r in rows[: query.limit]
+    ]
+    cursor = None
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]
+        cursor = encode_cursor(sort, last.score, last.id)
+    return Page[Match](items=items, next_cursor=cursor)
+
+
+async def _matches(session: AsyncSession, kind: str, seeker: uuid.UUID, query: MatchQuery) -> Page[Match]:
+    sort = parse_sort(query.sort, SORTS, default="-score")
+    cursor = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
+    return _page(await repository.matches(session, kind, seeker, query, cursor), query, sort)
+
+
+async def for_cluster(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:
+    cluster_id = await session.scalar(select(Cluster.id).where(ref_clause(Cluster, ref)))
+    if cluster_id is None:
+        raise NotFound(f"There is no cluster '{ref}'.")
+    return await _matches(session, "cluster", cluster_id, query)
+
+
+async def for_opportunity(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:
+    try:
+        opportunity_id = await session.scalar(select(Opportunity.id).where(Opportunity.id == uuid.UUID(ref)))
+    except ValueError:
+        opportunity_id = None
+    if opportunity_id is None:
+        raise NotFound(f"There is no opportunity '{ref}'.")
+    return await _matches(session, "opportunity", opportunity_id, query)

@@ -1,0 +1,71 @@
+"""Marking the words a text query matched, accent-insensitively.
+
+PostgreSQL's ts_headline would compare the query's folded lexemes with the unfolded text
+and miss "cooperación" for "cooperacion". Instead, each distinct word of the shown texts is
+turned into its lexeme by the same folding and stemming as the index (one round trip for
+the whole page), and the words whose lexeme the query holds are marked.
+"""
+
+import html
+import re
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.filters import SEARCH_CONFIG_NAME, text_query
+
+WORD = re.compile(r"\w+", re.UNICODE)
+SNIPPET_WORDS = 30
+
+
+async def query_lexemes(session: AsyncSession, q: str) -> set[str]:
+    """The lexemes of the query's positive terms (negated ones are not marked)."""
+    tree = await session.scalar(select(func.querytree(text_query(q))))
+    if not tree or tree == "T":
+        return set()
+    terms = re.findall(r"(!?)'((?:[^']|'')+)'", tree)
+    return {term.replace("''", "'") for negated, term in terms if not negated}
+
+
+async def word_lexemes(session: AsyncSession, words: set[str]) -> dict[str, str]:
+    """word -> its lexeme (stop words and the like map to nothing)."""
+    if not words:
+        return {}
+    rows = await session.execute(
+        text(
+            f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{SEARCH_CONFIG_NAME}', search_fold(w))), ' ') "
+            "FROM unnest(CAST(:words AS text[])) AS w"
+        ),
+        {"words": sorted(words)},
+    )
+    return {word: lexeme for word, lexeme in rows if lexeme}
+
+
+def mark(text_value: str, matched: set[str], lexemes: dict[str, str]) -> str:
+    """HTML-escaped text with the matched words in <mark>."""
+    out, last = [], 0
+    for word in WORD.finditer(text_value):
+        out.append(html.escape(text_value[last:word.start()]))
+        token = html.escape(word.group())
+        out.append(f"<mark>{token}</mark>" if lexemes.get(word.group().lower()) in matched else token)
+        last = word.end()
+    out.append(html.escape(text_value[last:]))
+    return "".join(out)
+
+
+def snippet(text_value: str, matched: set[str], lexemes: dict[str, str]) -> str | None:
+    """About SNIPPET_WORDS words around the first match (None when nothing matches)."""
+    words = list(WORD.finditer(text_value))
+    marked_at = next((i for i, w in enumerate(words) if lexemes.get(w.group().lower()) in matched), None)
+    if marked_at is None:
+        return None
+    start = max(0, marked_at - SNIPPET_WORDS // 3)
+    end = min(len(words), start + SNIPPET_WORDS)
+    begin = words[start].start() if start else 0
+    finish = words[end - 1].end() if end < len(words) else len(text_value)
+    passage = mark(text_value[begin:finish], matched, lexemes)
+    return ("…" if begin else "") + passage + ("…" if finish < len(text_value) else "")
+
+
+def words_of(*texts: str | None) -> set[str]:
+    return {w.group().lower() for t in texts if t for w in WORD.finditer(t)}

@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from service.db import SessionDep
+from service.kit.clock import ClockDep
+from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.opportunities import searching, service
+from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage, SearchQuery
+
+router = APIRouter(prefix="/opportunities", tags=["opportunities"])
+
+OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="The opportunity's id.")]
+
+
+@router.get("", summary="Search open opportunities and missions taking applications")
+async def search_opportunities(
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[SearchQuery, Query()]
+) -> SearchPage:
+    """One list of posted opportunities (partner searches, offers, requests, calls, events) and
+    missions whose applications are open (kind `mission`). Sorted by relevance when `q` is
+    given, else by deadline (open-ended last); also `sort=-created`."""
+    page = await searching.run(session, query, query.as_of or clock.today())
+    link_next(request, response, page.next_cursor)
+    return page
+
+
+@router.post("", status_code=201, summary="Post an opportunity")
+async def create_opportunity(session: SessionDep, clock: ClockDep, response: Response, body: OpportunityCreate) -> Opportunity:
+    opportunity = await service.create(session, body, clock.today())
+    return created(response, f"/v1/opportunities/{opportunity.id}", opportunity)
+
+
+@router.get("/{opportunity}", summary="Get an opportunity")
+async def get_opportunity(
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, opportunity: OpportunityRef
+) -> Opportunity:
+    return conditional_read(request, response, await service.get(session, opportunity, clock.today()))
+
+
+@router.patch("/{opportunity}", summary="Change an opportunity (merge); withdraw it with withdrawn=true")
+async def update_opportunity(
+    session: SessionDep, clock: ClockDep, response: Response, opportunity: OpportunityRef, body: OpportunityPatch,
+    preconditions: PreconditionsDep,
+) -> Opportunity:
+    return with_etag(response, await service.update(session, opportunity, body, preconditions, clock.today()))
+
+
+@router.delete("/{opportunity}", status_code=204, summary="Delete an opportunity")
+async def delete_opportunity(
+    session: SessionDep, clock: ClockDep, opportunity: OpportunityRef, preconditions: PreconditionsDep
+) -> None:
+    await service.delete(session, opportunity, preconditions, clock.today())

@@ -1,0 +1,86 @@
+"""Running a search: the page, then (when asked) facets and highlights."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.pagination import encode_cursor
+from service.models import Mission, Opportunity
+from service.opportunities import highlight, search
+from service.opportunities.schemas import Facets, Highlight, SearchPage, SearchQuery, SearchResult
+
+FACET_VALUES = 50
+
+
+def _organiser(row) -> dict | None:
+    if row.cluster_id:
+        return {"type": "cluster", "id": row.cluster_id, "slug": row.cluster_slug, "name": row.cluster_name}
+    if row.partnership_id:
+        return {"type": "partnership", "id": row.partnership_id, "slug": row.partnership_slug, "name": row.partnership_acronym}
+    if row.organisation:
+        return {"type": "organisation", "name": row.organisation}
+    return None
+
+
+def _result(row) -> SearchResult:
+    resource = "missions" if row.kind == "mission" else "opportunities"
+    return SearchResult(
+        kind=row.kind, id=row.id, title=row.title, summary=row.summary, countries=row.countries, sectors=row.sectors,
+        deadline=row.deadline, organiser=_organiser(row), link=f"/v1/{resource}/{row.id}", created_at=row.created_at,
+        score=getattr(row, "rank", None),
+    )
+
+
+async def _facets(session: AsyncSession, p: search.Plan) -> Facets:
+    counts: dict[str, list] = {"kind": [], "country": [], "sector": []}
+    for facet, value, count in await session.execute(search.facets_statement(p)):
+        counts[facet].append({"value": value, "count": count})
+    for values in counts.values():
+        values.sort(key=lambda v: (-v["count"], v["value"]))
+        del values[FACET_VALUES:]
+    return Facets.model_validate(counts)
+
+
+async def _descriptions(session: AsyncSession, results: list[SearchResult]) -> dict:
+    ids = {"mission": [], "other": []}
+    for r in results:
+        ids["mission" if r.kind == "mission" else "other"].append(r.id)
+    found = {}
+    for model, wanted in ((Opportunity, ids["other"]), (Mission, ids["mission"])):
+        if wanted:
+            found |= dict((await session.execute(select(model.id, model.description).where(model.id.in_(wanted)))).all())
+    return found
+
+
+async def _highlight(session: AsyncSession, q: str, results: list[SearchResult]) -> None:
+    matched = await highlight.query_lexemes(session, q)
+    descriptions = await _descriptions(session, results)
+    texts = [(r, descriptions.get(r.id)) for r in results]
+    lexemes = await highlight.word_lexemes(
+        session, highlight.words_of(*(t for r, d in texts for t in (r.title, r.summary, d)))
+    )
+    for result, description in texts:
+        title = highlight.mark(result.title, matched, lexemes)
+        passage = None
+        for source in (result.summary, description):
+            passage = highlight.snippet(source, matched, lexemes) if source else None
+            if passage:
+                break
+        result.highlight = Highlight(title=title, snippet=passage)
+
+
+async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
+    p = search.plan(query, today)
+    rows = list(await session.execute(search.page_statement(p, query.limit + 1)))
+    results = [_result(r) for r in rows[: query.limit]]
+    cursor = None
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]
+        cursor = encode_cursor(p.sort, getattr(last, p.sort.field.column.name), last.id)
+    page = SearchPage(items=results, next_cursor=cursor)
+    if query.facets:
+        page.facets = await _facets(session, p)
+    if query.highlight and query.q:
+        await _highlight(session, query.q, results)
+    return page

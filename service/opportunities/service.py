@@ -1,0 +1,105 @@
+"""Rules about posted opportunities. Never commits: the request boundary does."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import InvalidInput, NotFound
+from service.kit.http import Preconditions
+from service.kit.lookup import flush, resolve
+from service.kit.patching import merge
+from service.models import Cluster, Partnership
+from service.models import Opportunity as OpportunityRow
+from service.opportunities import repository
+from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch
+from service.sectors.service import ensure_known
+
+
+def to_schema(row: OpportunityRow, status: str) -> Opportunity:
+    poster = {
+        "cluster": row.posted_by_cluster,
+        "partnership": row.posted_by_partnership,
+        "organisation": {"name": row.poster_name, "url": row.poster_url} if row.poster_name else None,
+    }
+    fields = {name: getattr(row, name) for name in Opportunity.model_fields if hasattr(row, name)}
+    return Opportunity.model_validate(fields | {"posted_by": poster, "status": status})
+
+
+def as_input(opportunity: Opportunity) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    data = opportunity.model_dump(include=set(OpportunityCreate.model_fields) - {"posted_by"})
+    poster = opportunity.posted_by
+    if poster.cluster:
+        data["posted_by"] = {"cluster": poster.cluster.slug}
+    elif poster.partnership:
+        data["posted_by"] = {"partnership": poster.partnership.slug}
+    else:
+        data["posted_by"] = {"organisation": poster.organisation.model_dump()}
+    return data
+
+
+def _opportunity_id(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise NotFound(f"There is no opportunity '{ref}'.") from None
+
+
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
+    found = await repository.get(session, _opportunity_id(ref), today, for_update=for_update)
+    if found is None:
+        raise NotFound(f"There is no opportunity '{ref}'.")
+    return found
+
+
+async def get(session: AsyncSession, ref: str, today: date) -> Opportunity:
+    return to_schema(*await _get(session, ref, today))
+
+
+async def _apply(session: AsyncSession, row: OpportunityRow, data: OpportunityCreate) -> None:
+    await ensure_known(session, data.sectors)
+    poster = data.posted_by
+    row.posted_by_cluster_id = row.posted_by_partnership_id = row.poster_name = row.poster_url = None
+    for model, ref, column in ((Cluster, poster.cluster, "posted_by_cluster_id"), (Partnership, poster.partnership, "posted_by_partnership_id")):
+        if ref is not None:
+            found = await resolve(session, model, [ref])
+            if not found:
+                what = model.__tablename__.rstrip("s")
+                raise InvalidInput.field(f"body.posted_by.{what}", f"there is no {what} '{ref}'")
+            setattr(row, column, found[ref].id)
+    if poster.organisation:
+        row.poster_name, row.poster_url = poster.organisation.name, poster.organisation.url
+    for field, value in data.model_dump(exclude={"posted_by"}).items():
+        setattr(row, field, value)
+
+
+def _duplicate(data: OpportunityCreate) -> str:
+    return f"An opportunity with external_id '{data.external_id}' already exists."
+
+
+async def create(session: AsyncSession, data: OpportunityCreate, today: date) -> Opportunity:
+    row = OpportunityRow()
+    await _apply(session, row, data)
+    session.add(row)
+    await flush(session, duplicate=_duplicate(data))
+    return to_schema(*await repository.get(session, row.id, today))
+
+
+async def update(
+    session: AsyncSession, ref: str, patch: OpportunityPatch, preconditions: Preconditions, today: date
+) -> Opportunity:
+    row, status = await _get(session, ref, today, for_update=True)
+    current = to_schema(row, status)
+    preconditions.check(current)
+    data = merge(OpportunityCreate, as_input(current), patch)
+    await _apply(session, row, data)
+    await flush(session, duplicate=_duplicate(data))
+    return to_schema(*await repository.get(session, row.id, today))
+
+
+async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+    row, status = await _get(session, ref, today, for_update=True)
+    preconditions.check(to_schema(row, status))
+    await session.delete(row)
+    await flush(session)
