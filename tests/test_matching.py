@@ -41,12 +41,12 @@ async def test_cluster_matches_are_scored_with_reasons(client, clusters):
         "shared_sectors": ["medtech", "photonics"], "complementary_sectors": [],
         "shared_target_markets": ["CA", "US"], "location": "different-country",
     }
-    assert twin["score"] == 3 * 2 + 2 * 2 + 2
-    assert by_slug["neighbour"]["score"] == 3 + 1 and by_slug["neighbour"]["reasons"]["location"] == "different-region"
-    assert by_slug["same-region"]["score"] == 3 and by_slug["same-region"]["reasons"]["location"] == "same-region"
+    assert twin["score"] == 4 * 2 + 1 * 2 + 2
+    assert by_slug["neighbour"]["score"] == 4 + 1 and by_slug["neighbour"]["reasons"]["location"] == "different-region"
+    assert by_slug["same-region"]["score"] == 4 and by_slug["same-region"]["reasons"]["location"] == "same-region"
     assert by_slug["complement"]["reasons"]["complementary_sectors"] == ["packaging"]
-    assert by_slug["complement"]["score"] == 1 + 2
-    assert by_slug["market-only"]["score"] == 2 + 2
+    assert by_slug["complement"]["score"] == 2 + 2
+    assert by_slug["market-only"]["score"] == 1 + 2
     scores = [m["score"] for m in found]
     assert scores == sorted(scores, reverse=True) and found[0]["cluster"]["slug"] == "twin"
 
@@ -70,7 +70,7 @@ async def test_opportunity_matches(client, clusters):
     assert "me" not in by_slug  # the poster itself
     twin = by_slug["twin"]
     assert twin["reasons"]["location"] == "in-target-country" and twin["reasons"]["shared_target_markets"] == ["US"]
-    assert twin["score"] == 3 + 2 + 3
-    assert by_slug["partner"]["score"] == 3 + 2 and by_slug["partner"]["reasons"]["location"] == "elsewhere"
+    assert twin["score"] == 4 + 1 + 3
+    assert by_slug["partner"]["score"] == 4 + 1 and by_slug["partner"]["reasons"]["location"] == "elsewhere"
     assert "unrelated" not in by_slug
     assert_problem(await client.get("/v1/opportunities/not-an-id/matches"), 404)

@@ -1,7 +1,7 @@
 """Partner matching in SQL: every candidate cluster scored in one statement.
 
-Scores (documented in the README): 3 points per shared sector (at most 3 counted), 1 per
-complementary sector (at most 3), 2 per shared target market (at most 5), and for location
+Scores (documented in the README): 4 points per shared sector (at most 3 counted), 2 per
+complementary sector (at most 3), 1 per shared target market (at most 5), and for location
 +2 another country or +1 another region of the same country (cluster matches), or +3 a
 cluster located in a country the opportunity targets (opportunity matches). Sectors are
 complementary when some partnership combines them. Candidates that share nothing (no
@@ -63,8 +63,8 @@ candidates AS (
     WHERE NOT c.id = ANY(seeker.excluded) {filters}
 ),
 scored AS (
-    SELECT *, 3 * least(cardinality(shared_sectors), 3) + least(cardinality(complementary_sectors), 3)
-              + 2 * least(cardinality(shared_target_markets), 5) + {location_points} AS score
+    SELECT *, 4 * least(cardinality(shared_sectors), 3) + 2 * least(cardinality(complementary_sectors), 3)
+              + least(cardinality(shared_target_markets), 5) + {location_points} AS score
     FROM candidates
     WHERE cardinality(shared_sectors) + cardinality(complementary_sectors) + cardinality(shared_target_markets) > 0
 )

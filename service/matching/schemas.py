@@ -12,11 +12,11 @@ Location = Literal["different-country", "different-region", "same-region", "in-t
 
 
 class Reasons(OutputModel):
-    shared_sectors: list[str] = Field(description="Sectors both have (3 points each, at most 3 counted).")
+    shared_sectors: list[str] = Field(description="Sectors both have (4 points each, at most 3 counted).")
     complementary_sectors: list[str] = Field(
-        description="The candidate's sectors that partnerships combine with ours (1 point each, at most 3)."
+        description="The candidate's sectors that partnerships combine with ours (2 points each, at most 3)."
     )
-    shared_target_markets: list[str] = Field(description="Countries both target (2 points each, at most 5 counted).")
+    shared_target_markets: list[str] = Field(description="Countries both target (1 point each, at most 5 counted).")
     location: Location = Field(description="Where the candidate is, relative to us (see the README).")
 
 
