@@ -67,7 +67,7 @@ def serve(
         asyncio.run(_prepare(demo))
         host, port = host or settings.server.host, port or settings.server.port
         log.info("serving on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=settings.server.access_log)
     finally:
         stop_embedded()
 

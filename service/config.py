@@ -19,6 +19,11 @@ class DatabaseSettings(BaseModel):
     pool_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a free connection.")
     statement_timeout_ms: int = Field(15_000, ge=0, description="Per-statement limit; 0 disables.")
     echo: bool = Field(False, description="Log every SQL statement.")
+    pre_ping: bool = Field(
+        False,
+        description="Test each connection before use (a round trip per request). Off: a connection lost in a "
+        "database restart fails one request with 503 and the pool is renewed.",
+    )
 
 
 class EmbeddedSettings(BaseModel):
@@ -48,6 +53,7 @@ class CalendarSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
+    access_log: bool = Field(True, description="Log one line per request.")
 
 
 class Settings(BaseSettings):

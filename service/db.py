@@ -64,12 +64,13 @@ def stop_embedded() -> None:
 
     while _embedded_servers:
         data_dir, server = _embedded_servers.popitem()
-        try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(data_dir), user=server.system_user)
-        except Exception as exc:  # already stopped, or stopped by pgserver itself
-            log.debug("embedded PostgreSQL in %s: %s", data_dir, exc)
-        else:
-            log.info("embedded PostgreSQL stopped")
+        server.cleanup()  # pgserver's own stop; also keeps its exit hook from trying again
+        if (Path(data_dir) / "postmaster.pid").exists():
+            try:
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(data_dir), user=server.system_user)
+            except Exception as exc:  # stopped meanwhile
+                log.debug("embedded PostgreSQL in %s: %s", data_dir, exc)
+        log.info("embedded PostgreSQL stopped")
 
 
 def to_asyncpg_url(url: str | URL) -> URL:
@@ -88,19 +89,30 @@ def database_url(settings: Settings) -> URL:
     return start_embedded(settings.embedded.data_dir)
 
 
+def session_settings(settings: Settings) -> dict[str, str]:
+    """PostgreSQL settings for every connection of the service."""
+    values = {
+        "application_name": "partnerships",
+        # Prepared statements are reused across requests, but the best plan for a search
+        # depends on its values (a rare word wants the text index, a common one the deadline
+        # index); a generic plan would serve one of them badly.
+        "plan_cache_mode": "force_custom_plan",
+    }
+    if settings.db.statement_timeout_ms:
+        values["statement_timeout"] = str(settings.db.statement_timeout_ms)
+    return values
+
+
 def create_engine(url: URL, settings: Settings) -> AsyncEngine:
     db = settings.db
-    server_settings = {"application_name": "partnerships"}
-    if db.statement_timeout_ms:
-        server_settings["statement_timeout"] = str(db.statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=db.pool_size,
         max_overflow=db.max_overflow,
         pool_timeout=db.pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=db.pre_ping,
         echo=db.echo,
-        connect_args={"server_settings": server_settings},
+        connect_args={"server_settings": session_settings(settings)},
     )
 
 

@@ -48,12 +48,21 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT translate(array_to_string($1, ' '), '-', ' ') $$
 """
 
+# The countries of a target-market list ([{"country": "US", "priority": 1}]) as an array,
+# for a GIN index that answers overlaps fast (filters, partner matching).
+MARKET_COUNTRIES = """
+CREATE FUNCTION market_countries(jsonb) RETURNS varchar[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT coalesce(array_agg(e->>'country'), '{}') FROM jsonb_array_elements($1) e $$
+"""
+
 SECTORS = Path(__file__).parent.parent / "data" / "0001_sectors.json"
 
 
 def upgrade() -> None:
     op.execute(SEARCH_FOLD)
     op.execute(SECTOR_WORDS)
+    op.execute(MARKET_COUNTRIES)
     op.create_table('clusters',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -73,6 +82,7 @@ def upgrade() -> None:
     sa.Column('label', sa.String(length=10), server_default='none', nullable=False),
     sa.Column('founded_year', sa.SmallInteger(), nullable=True),
     sa.Column('target_markets', postgresql.JSONB(astext_type=sa.Text()), server_default='[]', nullable=False),
+    sa.Column('target_countries', postgresql.ARRAY(sa.String(length=2)), sa.Computed('market_countries(target_markets)', persisted=True), nullable=False),
     sa.Column('search', postgresql.TSVECTOR(), sa.Computed("setweight(to_tsvector('english', search_fold(coalesce(name, ''))), 'A') || setweight(to_tsvector('english', search_fold(coalesce(acronym, ''))), 'A') || setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'B')", persisted=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
@@ -85,7 +95,7 @@ def upgrade() -> None:
     op.create_index('ix_clusters_name_id', 'clusters', ['name', 'id'], unique=False)
     op.create_index('ix_clusters_search', 'clusters', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_clusters_sectors', 'clusters', ['sectors'], unique=False, postgresql_using='gin')
-    op.create_index('ix_clusters_target_markets', 'clusters', ['target_markets'], unique=False, postgresql_using='gin', postgresql_ops={'target_markets': 'jsonb_path_ops'})
+    op.create_index('ix_clusters_target_countries', 'clusters', ['target_countries'], unique=False, postgresql_using='gin')
     op.create_table('market_profiles',
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('customer_segments', sa.Text(), nullable=True),
@@ -166,11 +176,12 @@ def downgrade() -> None:
     op.drop_index('ix_partnerships_search', table_name='partnerships', postgresql_using='gin')
     op.drop_table('partnerships')
     op.drop_table('market_profiles')
-    op.drop_index('ix_clusters_target_markets', table_name='clusters', postgresql_using='gin', postgresql_ops={'target_markets': 'jsonb_path_ops'})
+    op.drop_index('ix_clusters_target_countries', table_name='clusters', postgresql_using='gin')
     op.drop_index('ix_clusters_sectors', table_name='clusters', postgresql_using='gin')
     op.drop_index('ix_clusters_search', table_name='clusters', postgresql_using='gin')
     op.drop_index('ix_clusters_name_id', table_name='clusters')
     op.drop_index('ix_clusters_country', table_name='clusters')
     op.drop_table('clusters')
+    op.execute("DROP FUNCTION market_countries(jsonb)")
     op.execute("DROP FUNCTION sector_words(varchar[])")
     op.execute("DROP FUNCTION search_fold(text)")

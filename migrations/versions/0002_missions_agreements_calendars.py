@@ -83,6 +83,7 @@ def upgrade() -> None:
     op.create_index('ix_missions_search', 'missions', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_missions_sectors', 'missions', ['sectors'], unique=False, postgresql_using='gin')
     op.create_index('ix_missions_starts_on_id', 'missions', ['starts_on', 'id'], unique=False)
+    op.create_index('ix_missions_deadline_key', 'missions', [sa.text("COALESCE(application_deadline, '9999-12-31'::date)"), 'id'], unique=False)
     op.create_index('uq_missions_upload_uid', 'missions', ['source_uid'], unique=True, postgresql_where=sa.text('source_id IS NULL'))
     op.create_table('agreements',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -169,6 +170,7 @@ def downgrade() -> None:
     op.drop_index('ix_agreements_counterparts', table_name='agreements', postgresql_using='gin', postgresql_ops={'counterparts': 'jsonb_path_ops'})
     op.drop_table('agreements')
     op.drop_index('uq_missions_upload_uid', table_name='missions', postgresql_where=sa.text('source_id IS NULL'))
+    op.drop_index('ix_missions_deadline_key', table_name='missions')
     op.drop_index('ix_missions_starts_on_id', table_name='missions')
     op.drop_index('ix_missions_sectors', table_name='missions', postgresql_using='gin')
     op.drop_index('ix_missions_search', table_name='missions', postgresql_using='gin')

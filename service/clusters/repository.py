@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clusters.schemas import ClusterQuery
-from service.kit.filters import any_country, matches_text, overlaps
+from service.kit.filters import matches_text, overlaps
 from service.kit.lookup import ref_clause
 from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
 from service.models import Cluster, Partnership, PartnershipMember
@@ -43,7 +43,7 @@ def filtered(query: ClusterQuery) -> Select:
     if query.label:
         stmt = stmt.where(Cluster.label.in_(query.label))
     if query.target_market:
-        stmt = stmt.where(any_country(Cluster.target_markets, query.target_market))
+        stmt = stmt.where(Cluster.target_countries.overlap(query.target_market))
     if query.partnership:
         members = (
             select(PartnershipMember.cluster_id)

@@ -23,7 +23,7 @@ class FixedClock(Clock):
         return self.at
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:  # async: no thread-pool hop
     return request.app.state.clock
 
 

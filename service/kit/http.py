@@ -51,7 +51,7 @@ class Preconditions:
             )
 
 
-def preconditions(
+async def preconditions(
     if_match: Annotated[
         str | None,
         Header(max_length=1000, description="ETag from a previous read; the write fails with 412 if the resource changed since."),
@@ -60,6 +60,8 @@ def preconditions(
     return Preconditions(if_match)
 
 
+# Dependencies are async on purpose: FastAPI runs plain functions in a thread pool, a
+# costly hop for work this small.
 PreconditionsDep = Annotated[Preconditions, Depends(preconditions)]
 
 

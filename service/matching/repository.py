@@ -1,4 +1,4 @@
-"""Partner matching in SQL: every candidate cluster scored in one statement.
+"""Partner matching in SQL.
 
 Scores (documented in the README): 4 points per shared sector (at most 3 counted), 2 per
 complementary sector (at most 3), 1 per shared target market (at most 5), and for location
@@ -7,102 +7,124 @@ cluster located in a country the opportunity targets (opportunity matches). Sect
 complementary when some partnership combines them. Candidates that share nothing (no
 shared or complementary sector, no shared market) are not listed; neither are the seeker
 itself nor clusters already in a partnership with it.
+
+Two statements: the seeker's profile first (its sectors, markets, the sectors partnerships
+combine with them, whom to leave out), then the candidates, with that profile as plain
+array parameters so the planner can pick them out through the GIN indexes on sectors and
+target countries instead of scoring every cluster.
 """
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, text
+from sqlalchemy import String, Uuid, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.pagination import Cursor
 from service.matching.schemas import MatchQuery
 
-# The seeker, as (id, country, region, sectors, markets, excluded ids, location rule).
-CLUSTER_SEEKER = """
-    SELECT c.id, c.country, c.region_code, c.sectors,
-           ARRAY(SELECT e->>'country' FROM jsonb_array_elements(c.target_markets) e) AS markets,
-           ARRAY(SELECT DISTINCT other.cluster_id FROM partnership_members mine
+COMPLEMENTS = """
+    ARRAY(SELECT DISTINCT other FROM partnerships p, unnest(p.sectors) mine, unnest(p.sectors) other
+          WHERE p.sectors && {sectors} AND mine = ANY({sectors}) AND NOT other = ANY({sectors}))
+"""
+
+CLUSTER_SEEKER = text(f"""
+    SELECT c.sectors, c.target_countries AS markets, c.country, c.region_code AS region,
+           {COMPLEMENTS.format(sectors="c.sectors")} AS complements,
+           ARRAY(SELECT other.cluster_id FROM partnership_members mine
                  JOIN partnership_members other USING (partnership_id)
                  WHERE mine.cluster_id = c.id) || c.id AS excluded
     FROM clusters c WHERE c.id = :seeker
-"""
+""")
 
-OPPORTUNITY_SEEKER = """
-    SELECT o.id, NULL::varchar AS country, NULL::varchar AS region_code, o.sectors, o.countries AS markets,
+OPPORTUNITY_SEEKER = text(f"""
+    SELECT o.sectors, o.countries AS markets, NULL AS country, NULL AS region,
+           {COMPLEMENTS.format(sectors="o.sectors")} AS complements,
            ARRAY(SELECT cluster_id FROM partnership_members WHERE partnership_id = o.posted_by_partnership_id)
              || ARRAY(SELECT o.posted_by_cluster_id WHERE o.posted_by_cluster_id IS NOT NULL) AS excluded
     FROM opportunities o WHERE o.id = :seeker
-"""
+""")
 
-CLUSTER_LOCATION = """
-    CASE WHEN c.country <> seeker.country THEN 'different-country'
-         WHEN c.region_code IS DISTINCT FROM seeker.region_code THEN 'different-region'
-         ELSE 'same-region' END
-"""
-CLUSTER_LOCATION_POINTS = "CASE location WHEN 'different-country' THEN 2 WHEN 'different-region' THEN 1 ELSE 0 END"
+LOCATION = {
+    "cluster": (
+        "CASE WHEN c.country <> :country THEN 'different-country' "
+        "WHEN c.region_code IS DISTINCT FROM :region THEN 'different-region' ELSE 'same-region' END",
+        "CASE location WHEN 'different-country' THEN 2 WHEN 'different-region' THEN 1 ELSE 0 END",
+    ),
+    "opportunity": (
+        "CASE WHEN c.country = ANY(:markets) THEN 'in-target-country' ELSE 'elsewhere' END",
+        "CASE location WHEN 'in-target-country' THEN 3 ELSE 0 END",
+    ),
+}
 
-OPPORTUNITY_LOCATION = "CASE WHEN c.country = ANY(seeker.markets) THEN 'in-target-country' ELSE 'elsewhere' END"
-OPPORTUNITY_LOCATION_POINTS = "CASE location WHEN 'in-target-country' THEN 3 ELSE 0 END"
-
-MATCHES = """
-WITH seeker AS ({seeker}),
-complements AS (
-    SELECT coalesce(array_agg(DISTINCT other), '{{}}') AS codes
-    FROM partnerships p, unnest(p.sectors) mine, unnest(p.sectors) other, seeker
-    WHERE mine = ANY(seeker.sectors) AND NOT other = ANY(seeker.sectors)
-),
-candidates AS (
+CANDIDATES = """
+WITH candidates AS MATERIALIZED (
     SELECT c.id, c.slug, c.name, c.acronym, c.country,
-           ARRAY(SELECT unnest(c.sectors) INTERSECT SELECT unnest(seeker.sectors) ORDER BY 1) AS shared_sectors,
-           ARRAY(SELECT unnest(c.sectors) INTERSECT SELECT unnest(complements.codes) ORDER BY 1) AS complementary_sectors,
-           ARRAY(SELECT e->>'country' FROM jsonb_array_elements(c.target_markets) e
-                 INTERSECT SELECT unnest(seeker.markets) ORDER BY 1) AS shared_target_markets,
+           ARRAY(SELECT s FROM unnest(c.sectors) s WHERE s = ANY(:sectors) ORDER BY s) AS shared_sectors,
+           ARRAY(SELECT s FROM unnest(c.sectors) s WHERE s = ANY(:complements) ORDER BY s) AS complementary_sectors,
+           ARRAY(SELECT m FROM unnest(c.target_countries) m WHERE m = ANY(:markets) ORDER BY m) AS shared_target_markets,
            {location} AS location
-    FROM clusters c, seeker, complements
-    WHERE NOT c.id = ANY(seeker.excluded) {filters}
+    FROM clusters c
+    WHERE (c.sectors && :sectors OR c.sectors && :complements OR c.target_countries && :markets)
+      AND NOT c.id = ANY(:excluded) {filters}
 ),
 scored AS (
     SELECT *, 4 * least(cardinality(shared_sectors), 3) + 2 * least(cardinality(complementary_sectors), 3)
               + least(cardinality(shared_target_markets), 5) + {location_points} AS score
     FROM candidates
-    WHERE cardinality(shared_sectors) + cardinality(complementary_sectors) + cardinality(shared_target_markets) > 0
 )
 SELECT * FROM scored {after} ORDER BY score DESC, id DESC LIMIT :limit
 """
 
+ARRAYS = {"sectors": String, "complements": String, "markets": String, "countries": String, "filter_sectors": String,
+          "filter_markets": String, "excluded": Uuid}
 
-def _statement(seeker: str, location: str, location_points: str, query: MatchQuery, cursor: Cursor | None):
+
+@dataclass
+class Seeker:
+    sectors: list[str]
+    markets: list[str]
+    country: str | None
+    region: str | None
+    complements: list[str]
+    excluded: list[uuid.UUID]
+
+
+async def seeker(session: AsyncSession, kind: str, seeker_id: uuid.UUID) -> Seeker | None:
+    statement = CLUSTER_SEEKER if kind == "cluster" else OPPORTUNITY_SEEKER
+    row = (await session.execute(statement, {"seeker": seeker_id})).one_or_none()
+    return Seeker(**row._asdict()) if row else None
+
+
+def _statement(kind: str, query: MatchQuery, cursor: Cursor | None):
     filters, params = [], {}
     if query.country:
         filters.append("AND c.country = ANY(:countries)")
         params["countries"] = query.country
     if query.sector:
-        filters.append("AND c.sectors && :sectors")
-        params["sectors"] = query.sector
+        filters.append("AND c.sectors && :filter_sectors")
+        params["filter_sectors"] = query.sector
     if query.target_market:
-        filters.append(
-            "AND EXISTS (SELECT 1 FROM jsonb_array_elements(c.target_markets) e WHERE e->>'country' = ANY(:markets))"
-        )
-        params["markets"] = query.target_market
+        filters.append("AND c.target_countries && :filter_markets")
+        params["filter_markets"] = query.target_market
     after = ""
     if cursor is not None:
         after = "WHERE (score, id) < (:after_score, :after_id)"
         params |= {"after_score": cursor.value, "after_id": cursor.id}
-    sql = MATCHES.format(
-        seeker=seeker, location=location, location_points=location_points, filters=" ".join(filters), after=after
-    )
+    location, points = LOCATION[kind]
+    sql = CANDIDATES.format(location=location, location_points=points, filters=" ".join(filters), after=after)
     stmt = text(sql)
-    for name in ("countries", "sectors", "markets"):
-        if name in params:
-            stmt = stmt.bindparams(bindparam(name, type_=ARRAY(String)))
-    return stmt, params
+    binds = [bindparam(name, type_=ARRAY(element)) for name, element in ARRAYS.items() if f":{name}" in sql]
+    return stmt.bindparams(*binds), params
 
 
-async def matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID, query: MatchQuery, cursor: Cursor | None) -> list:
+async def matches(session: AsyncSession, kind: str, profile: Seeker, query: MatchQuery, cursor: Cursor | None) -> list:
+    stmt, params = _statement(kind, query, cursor)
+    values = {
+        "sectors": profile.sectors, "complements": profile.complements, "markets": profile.markets,
+        "excluded": profile.excluded, "limit": query.limit + 1,
+    }
     if kind == "cluster":
-        stmt, params = _statement(CLUSTER_SEEKER, CLUSTER_LOCATION, CLUSTER_LOCATION_POINTS, query, cursor)
-    else:
-        stmt, params = _statement(OPPORTUNITY_SEEKER, OPPORTUNITY_LOCATION, OPPORTUNITY_LOCATION_POINTS, query, cursor)
-    rows = await session.execute(stmt, params | {"seeker": seeker_id, "limit": query.limit + 1})
-    return list(rows)
+        values |= {"country": profile.country, "region": profile.region}
+    return list(await session.execute(stmt, params | values))

@@ -10,7 +10,7 @@ from service.kit.lookup import ref_clause
 from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort
 from service.matching import repository
 from service.matching.schemas import Match, MatchQuery
-from service.models import Cluster, Opportunity
+from service.models import Cluster
 
 # Matches are ranked by score only; the token keeps cursors from other lists out.
 SORTS = {"score": SortField(None, int)}
@@ -35,24 +35,23 @@ def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
     return Page[Match](items=items, next_cursor=cursor)
 
 
-async def _matches(session: AsyncSession, kind: str, seeker: uuid.UUID, query: MatchQuery) -> Page[Match]:
+async def _matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID | None, query: MatchQuery, ref: str) -> Page[Match]:
     sort = parse_sort(query.sort, SORTS, default="-score")
     cursor = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
-    return _page(await repository.matches(session, kind, seeker, query, cursor), query, sort)
+    profile = await repository.seeker(session, kind, seeker_id) if seeker_id else None
+    if profile is None:
+        raise NotFound(f"There is no {kind} '{ref}'.")
+    return _page(await repository.matches(session, kind, profile, query, cursor), query, sort)
 
 
 async def for_cluster(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:
     cluster_id = await session.scalar(select(Cluster.id).where(ref_clause(Cluster, ref)))
-    if cluster_id is None:
-        raise NotFound(f"There is no cluster '{ref}'.")
-    return await _matches(session, "cluster", cluster_id, query)
+    return await _matches(session, "cluster", cluster_id, query, ref)
 
 
 async def for_opportunity(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:
     try:
-        opportunity_id = await session.scalar(select(Opportunity.id).where(Opportunity.id == uuid.UUID(ref)))
+        opportunity_id = uuid.UUID(ref)
     except ValueError:
         opportunity_id = None
-    if opportunity_id is None:
-        raise NotFound(f"There is no opportunity '{ref}'.")
-    return await _matches(session, "opportunity", opportunity_id, query)
+    return await _matches(session, "opportunity", opportunity_id, query, ref)

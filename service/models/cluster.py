@@ -23,10 +23,7 @@ class Cluster(Timestamped, Versioned, Base):
     __table_args__ = (
         CheckConstraint("label IN ('gold', 'silver', 'bronze', 'none')", name="label"),
         Index("ix_clusters_sectors", "sectors", postgresql_using="gin"),
-        Index(
-            "ix_clusters_target_markets", "target_markets",
-            postgresql_using="gin", postgresql_ops={"target_markets": "jsonb_path_ops"},
-        ),
+        Index("ix_clusters_target_countries", "target_countries", postgresql_using="gin"),
         Index("ix_clusters_search", "search", postgresql_using="gin"),
         Index("ix_clusters_country", "country"),
         Index("ix_clusters_name_id", "name", "id"),
@@ -52,4 +49,8 @@ class Cluster(Timestamped, Versioned, Base):
     # [{"country": "US", "priority": 1}, ...]; jsonb keeps the priority beside the country and
     # a GIN index answers "targets US" with @>.
     target_markets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    # The countries alone, for the GIN index behind filters and partner matching.
+    target_countries: Mapped[list[str]] = mapped_column(
+        ARRAY(String(2)), Computed("market_countries(target_markets)", persisted=True), deferred=True
+    )
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(CLUSTER_SEARCH, persisted=True), deferred=True)

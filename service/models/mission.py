@@ -55,6 +55,8 @@ class Mission(Timestamped, Versioned, Base):
         # Uploads without a source are keyed by UID alone.
         Index("uq_missions_upload_uid", "source_uid", unique=True, postgresql_where=text("source_id IS NULL")),
         Index("ix_missions_starts_on_id", "starts_on", "id"),
+        # The search walks missions in deadline order, open-ended last (see models/opportunity.py).
+        Index("ix_missions_deadline_key", text("COALESCE(application_deadline, '9999-12-31'::date)"), "id"),
         Index("ix_missions_destination_country", "destination_country"),
         Index("ix_missions_sectors", "sectors", postgresql_using="gin"),
         Index("ix_missions_search", "search", postgresql_using="gin"),

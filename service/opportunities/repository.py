@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from sqlalchemy import Select, and_, case, or_, select
+from sqlalchemy import Date, Select, Uuid, and_, bindparam, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from service.models import Opportunity
 
@@ -17,14 +17,20 @@ def status(today: date):
     return case((Opportunity.withdrawn, "withdrawn"), (is_open(today), "open"), else_="closed")
 
 
-def _select(today: date) -> Select:
-    return select(Opportunity, status(today).label("status")).options(
-        selectinload(Opportunity.posted_by_cluster), selectinload(Opportunity.posted_by_partnership),
+def _by_id(for_update: bool) -> Select:
+    # Built once with bound parameters: a get by id is the hottest read there is.
+    stmt = (
+        select(Opportunity, status(bindparam("today", type_=Date)).label("status"))
+        .options(joinedload(Opportunity.posted_by_cluster), joinedload(Opportunity.posted_by_partnership))
+        .where(Opportunity.id == bindparam("id", type_=Uuid))
+        .execution_options(populate_existing=True)
     )
+    return stmt.with_for_update(of=Opportunity) if for_update else stmt
+
+
+BY_ID = {False: _by_id(False), True: _by_id(True)}
 
 
 async def get(session: AsyncSession, opportunity_id, today: date, *, for_update: bool = False):
-    stmt = _select(today).where(Opportunity.id == opportunity_id).execution_options(populate_existing=True)
-    if for_update:
-        stmt = stmt.with_for_update(of=Opportunity)
-    return (await session.execute(stmt)).one_or_none()
+    """(opportunity, status) or None."""
+    return (await session.execute(BY_ID[for_update], {"id": opportunity_id, "today": today})).one_or_none()

@@ -10,18 +10,39 @@ text match first takes candidates in deadline order (at most RELEVANCE_WINDOW pe
 straight off the deadline index) and only those are ranked. A query matching fewer rows
 than the window (most real queries) is ranked exactly; a very common word ranks the
 RELEVANCE_WINDOW soonest-closing matches, and paging by relevance ends there.
+
+Statements are built once per *shape* of search (which filters are present, the sort) with
+every value a bound parameter, and reused: building and compiling a statement of this size
+costs more than running it.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Float, Select, String, false, func, literal, literal_column, or_, select, true, tuple_, union_all
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import (
+    Date,
+    Float,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from service.errors import InvalidInput
-from service.kit.filters import text_query
+from service.kit.filters import SEARCH_CONFIG
 from service.kit.pagination import Cursor, Sort, SortField, decode_cursor, parse_sort
 from service.missions import status as mission_status
 from service.models import Cluster, Mission, MissionOrganiser, Opportunity, Partnership
@@ -31,6 +52,7 @@ from service.opportunities.schemas import SearchQuery
 
 RELEVANCE_WINDOW = 1000
 SUMMARY_CHARS = 300
+OPPORTUNITY_KINDS = ("partner-search", "cooperation-offer", "cooperation-request", "call", "event")
 
 # Sort fields name columns of the branches. The API's sort tokens and what they mean:
 SORTS = {
@@ -40,107 +62,150 @@ SORTS = {
 }
 SORT_TOKENS = {"relevance": "-rank", "deadline": "deadline", "-created": "-created"}
 
+# The parameters of every statement.
+TODAY = bindparam("today", type_=Date)
+QUERY = func.websearch_to_tsquery(SEARCH_CONFIG, func.search_fold(bindparam("q", type_=String)))
+KINDS = bindparam("kinds", type_=ARRAY(String))
+COUNTRIES = bindparam("countries", type_=ARRAY(String))
+SECTORS = bindparam("sectors", type_=ARRAY(String))
+CLUSTERS = bindparam("clusters", type_=ARRAY(String))
+PARTNERSHIPS = bindparam("partnerships", type_=ARRAY(String))
+DEADLINE_AFTER = bindparam("deadline_after", type_=Date)
+DEADLINE_BEFORE = bindparam("deadline_before", type_=Date)
+AFTER_ID = bindparam("after_id", type_=Uuid)
+
 
 @dataclass(frozen=True)
-class Plan:
-    """A parsed search: the query, its sort, its cursor, and the day it runs on."""
+class Shape:
+    """What a search's SQL depends on, apart from values."""
 
-    query: SearchQuery
-    sort: Sort
-    cursor: Cursor | None
-    today: date
+    text: bool
+    kinds: tuple[str, ...]  # the kind filter, sorted; () when absent
+    country: bool
+    sector: bool
+    deadline_after: bool
+    deadline_before: bool
+    open: bool
+    cluster: bool
+    partnership: bool
+    sort: str  # internal sort token
+    after_cursor: bool
 
     @property
     def wants_opportunities(self) -> bool:
-        return not self.query.kind or any(k != "mission" for k in self.query.kind)
+        return not self.kinds or any(k != "mission" for k in self.kinds)
 
     @property
     def wants_missions(self) -> bool:
-        return not self.query.kind or "mission" in self.query.kind
+        return not self.kinds or "mission" in self.kinds
 
 
-def plan(query: SearchQuery, today: date) -> Plan:
+@dataclass(frozen=True)
+class Plan:
+    """A parsed search: its shape and the values of its parameters."""
+
+    shape: Shape
+    sort: Sort
+    params: dict[str, Any]
+
+
+def plan(query: SearchQuery, today: date, limit: int) -> Plan:
     token = query.sort or ("relevance" if query.q else "deadline")
     if token not in SORT_TOKENS:
         raise InvalidInput.field("query.sort", f"sort by one of: {', '.join(SORT_TOKENS)}")
     if token == "relevance" and not query.q:
         raise InvalidInput.field("query.sort", "sorting by relevance needs q")
     sort = parse_sort(SORT_TOKENS[token], SORTS, default=SORT_TOKENS[token])
-    cursor = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
-    return Plan(query, sort, cursor, today)
+    cursor: Cursor | None = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
+    shape = Shape(
+        text=bool(query.q), kinds=tuple(sorted(set(query.kind))), country=bool(query.country),
+        sector=bool(query.sector), deadline_after=query.deadline_after is not None,
+        deadline_before=query.deadline_before is not None, open=query.open, cluster=bool(query.cluster),
+        partnership=bool(query.partnership), sort=sort.token, after_cursor=cursor is not None,
+    )
+    params = {
+        "today": today, "q": query.q, "kinds": [k for k in query.kind if k != "mission"], "countries": query.country,
+        "sectors": query.sector, "clusters": query.cluster, "partnerships": query.partnership,
+        "deadline_after": query.deadline_after, "deadline_before": query.deadline_before,
+        "limit": limit, "window": RELEVANCE_WINDOW,
+    }
+    if cursor is not None:
+        params |= {"after_value": cursor.value, "after_id": cursor.id}
+    return Plan(shape, sort, {k: v for k, v in params.items() if v is not None})
 
 
-# Filters of each branch ------------------------------------------------------------------
+# Conditions of each branch -----------------------------------------------------------------
 
 
-def _ids_of(model, slugs: list[str]):
-    return select(model.id).where(model.slug.in_(slugs)).scalar_subquery()
+def _ids_of(model, slugs):
+    return select(model.id).where(model.slug == func.any(slugs)).scalar_subquery()
 
 
-def _opportunity_filters(p: Plan) -> list:
+def _opportunity_filters(s: Shape) -> list:
     """Conditions that are not facets: text, open, deadline range, poster."""
-    q, o = p.query, Opportunity
+    o = Opportunity
     conditions = []
-    if q.q:
-        conditions.append(o.search.op("@@")(text_query(q.q)))
-    if q.open:
-        conditions.append(is_open(p.today))
-    if q.deadline_after:
-        conditions.append(o.deadline >= q.deadline_after)
-    if q.deadline_before:
-        conditions.append(o.deadline <= q.deadline_before)
-    if q.cluster:
-        conditions.append(o.posted_by_cluster_id.in_(_ids_of(Cluster, q.cluster)))
-    if q.partnership:
-        conditions.append(o.posted_by_partnership_id.in_(_ids_of(Partnership, q.partnership)))
+    if s.text:
+        conditions.append(o.search.op("@@")(QUERY))
+    if s.open:
+        # Implied by is_open, but stated on the indexed sort key so that a walk in deadline
+        # order starts at today instead of stepping over every past deadline.
+        conditions += [is_open(TODAY), deadline_key(o.deadline) >= TODAY]
+    if s.deadline_after:
+        conditions.append(o.deadline >= DEADLINE_AFTER)
+    if s.deadline_before:
+        conditions.append(o.deadline <= DEADLINE_BEFORE)
+    if s.cluster:
+        conditions.append(o.posted_by_cluster_id.in_(_ids_of(Cluster, CLUSTERS)))
+    if s.partnership:
+        conditions.append(o.posted_by_partnership_id.in_(_ids_of(Partnership, PARTNERSHIPS)))
     return conditions
 
 
-def _opportunity_facets(p: Plan) -> dict[str, Any]:
+def _opportunity_facets(s: Shape) -> dict[str, Any]:
     """Per facet, the condition its filter puts on opportunities (true when not filtered)."""
-    q, o = p.query, Opportunity
+    o = Opportunity
     return {
-        "kind": o.kind.in_([k for k in q.kind if k != "mission"]) if q.kind else true(),
-        "country": o.countries.overlap(q.country) if q.country else true(),
-        "sector": o.sectors.overlap(q.sector) if q.sector else true(),
+        "kind": o.kind == func.any(KINDS) if s.kinds else true(),
+        "country": o.countries.overlap(COUNTRIES) if s.country else true(),
+        "sector": o.sectors.overlap(SECTORS) if s.sector else true(),
     }
 
 
-def _organised_by(model, slugs: list[str]):
-    column = MissionOrganiser.cluster_id if model is Cluster else MissionOrganiser.partnership_id
+def _organised_by(column, model, slugs):
     return Mission.id.in_(select(MissionOrganiser.mission_id).where(column.in_(_ids_of(model, slugs))))
 
 
-def _mission_filters(p: Plan) -> list:
-    q, m = p.query, Mission
+def _mission_filters(s: Shape) -> list:
+    m = Mission
     has_window = or_(m.applications_open_on.isnot(None), m.application_deadline.isnot(None))
-    conditions = [mission_status.applications_open(p.today) if q.open else has_window]
-    if q.q:
-        conditions.append(m.search.op("@@")(text_query(q.q)))
-    if q.deadline_after:
-        conditions.append(m.application_deadline >= q.deadline_after)
-    if q.deadline_before:
-        conditions.append(m.application_deadline <= q.deadline_before)
-    if q.cluster:
-        conditions.append(_organised_by(Cluster, q.cluster))
-    if q.partnership:
-        conditions.append(_organised_by(Partnership, q.partnership))
+    conditions = [mission_status.applications_open(TODAY), deadline_key(m.application_deadline) >= TODAY] if s.open else [has_window]
+    if s.text:
+        conditions.append(m.search.op("@@")(QUERY))
+    if s.deadline_after:
+        conditions.append(m.application_deadline >= DEADLINE_AFTER)
+    if s.deadline_before:
+        conditions.append(m.application_deadline <= DEADLINE_BEFORE)
+    if s.cluster:
+        conditions.append(_organised_by(MissionOrganiser.cluster_id, Cluster, CLUSTERS))
+    if s.partnership:
+        conditions.append(_organised_by(MissionOrganiser.partnership_id, Partnership, PARTNERSHIPS))
     return conditions
 
 
-def _mission_facets(p: Plan) -> dict[str, Any]:
-    q, m = p.query, Mission
+def _mission_facets(s: Shape) -> dict[str, Any]:
+    m = Mission
     return {
-        "kind": true() if not q.kind or "mission" in q.kind else false(),
-        "country": m.destination_country.in_(q.country) if q.country else true(),
-        "sector": m.sectors.overlap(q.sector) if q.sector else true(),
+        "kind": true() if s.wants_missions else false(),
+        "country": m.destination_country == func.any(COUNTRIES) if s.country else true(),
+        "sector": m.sectors.overlap(SECTORS) if s.sector else true(),
     }
 
 
 # The page ---------------------------------------------------------------------------------
 
 
-def _opportunity_rows(p: Plan) -> Select:
+def _opportunity_rows(s: Shape) -> Select:
     o = Opportunity
     columns = [
         o.kind.label("kind"), o.id.label("id"), o.title.label("title"), o.summary.label("summary"),
@@ -149,66 +214,90 @@ def _opportunity_rows(p: Plan) -> Select:
         o.posted_by_cluster_id.label("cluster_id"), o.posted_by_partnership_id.label("partnership_id"),
         o.poster_name.label("organisation"),
     ]
-    if p.query.q:
-        columns.append(func.ts_rank(o.search, text_query(p.query.q)).cast(Float).label("rank"))
-    facets = _opportunity_facets(p).values()
-    return select(*columns).where(*_opportunity_filters(p), *facets)
+    if s.text:
+        columns.append(func.ts_rank(o.search, QUERY).cast(Float).label("rank"))
+    return select(*columns).where(*_opportunity_filters(s), *_opportunity_facets(s).values())
 
 
-def _first_organiser(column):
-    return (
-        select(column).where(MissionOrganiser.mission_id == Mission.id, column.isnot(None))
-        .order_by(MissionOrganiser.position).limit(1).scalar_subquery()
-    )
-
-
-def _mission_rows(p: Plan) -> Select:
+def _mission_rows(s: Shape) -> Select:
     m = Mission
     columns = [
         literal("mission", String).label("kind"), m.id.label("id"), m.title.label("title"),
         func.left(m.description, SUMMARY_CHARS).label("summary"),
         array([m.destination_country], type_=String).label("countries"), m.sectors.label("sectors"),
         m.application_deadline.label("deadline"), deadline_key(m.application_deadline).label("deadline_key"),
-        m.created_at.label("created_at"),
-        _first_organiser(MissionOrganiser.cluster_id).label("cluster_id"),
-        _first_organiser(MissionOrganiser.partnership_id).label("partnership_id"),
-        m.external_organiser.label("organisation"),
+        m.created_at.label("created_at"), m.external_organiser.label("organisation"),
     ]
-    if p.query.q:
-        columns.append(func.ts_rank(m.search, text_query(p.query.q)).cast(Float).label("rank"))
-    return select(*columns).where(*_mission_filters(p), *_mission_facets(p).values())
+    if s.text:
+        columns.append(func.ts_rank(m.search, QUERY).cast(Float).label("rank"))
+    return select(*columns).where(*_mission_filters(s), *_mission_facets(s).values())
 
 
-def _in_order(rows: Select, p: Plan, limit: int) -> Select:
-    """rows (a select of branch columns) in the sort's order, after the cursor, cut to limit."""
+def _first_organiser(column, mission_id):
+    return (
+        select(column).where(MissionOrganiser.mission_id == mission_id, column.isnot(None))
+        .order_by(MissionOrganiser.position).limit(1).scalar_subquery()
+    )
+
+
+# The columns of both branches, in the order UNION ALL needs.
+BRANCH_COLUMNS = (
+    "kind", "id", "title", "summary", "countries", "sectors", "deadline", "deadline_key", "created_at",
+    "cluster_id", "partnership_id", "organisation", "rank",
+)
+
+
+def _with_organisers(missions: Select) -> Select:
+    """A page of mission rows with their first organising cluster and partnership, looked up
+    for the page's rows only."""
+    page = missions.subquery()
+    looked_up = {
+        "cluster_id": _first_organiser(MissionOrganiser.cluster_id, page.c.id),
+        "partnership_id": _first_organiser(MissionOrganiser.partnership_id, page.c.id),
+    }
+    return select(*(
+        looked_up[name].label(name) if name in looked_up else page.c[name]
+        for name in BRANCH_COLUMNS if name in looked_up or name in page.c
+    ))
+
+
+def _sort_of(s: Shape) -> Sort:
+    return parse_sort(s.sort, SORTS, default=s.sort)
+
+
+def _in_order(rows: Select, s: Shape) -> Select:
+    """rows (a select of branch columns) in the sort's order, after the cursor, cut to :limit."""
+    sort = _sort_of(s)
     table = rows.subquery()
-    key, row_id = table.c[p.sort.field.column.name], table.c.id
+    key, row_id = table.c[sort.field.column.name], table.c.id
     stmt = select(table)
-    if p.cursor is not None:
-        last = tuple_(literal(p.cursor.value), literal(p.cursor.id))
-        stmt = stmt.where(tuple_(key, row_id) < last if p.sort.descending else tuple_(key, row_id) > last)
-    order = (key.desc(), row_id.desc()) if p.sort.descending else (key.asc(), row_id.asc())
-    return stmt.order_by(*order).limit(limit)
+    if s.after_cursor:
+        last = tuple_(bindparam("after_value", type_=key.type), AFTER_ID)
+        stmt = stmt.where(tuple_(key, row_id) < last if sort.descending else tuple_(key, row_id) > last)
+    order = (key.desc(), row_id.desc()) if sort.descending else (key.asc(), row_id.asc())
+    return stmt.order_by(*order).limit(bindparam("limit"))
 
 
-def _branch(rows: Select, p: Plan, limit: int) -> Select:
-    if p.sort.name == "rank":
+def _branch(rows: Select, s: Shape) -> Select:
+    if s.sort == "-rank":
         # Candidates straight off the deadline index; only they are ranked.
-        candidates = rows.order_by(literal_column("deadline_key"), literal_column("id")).limit(RELEVANCE_WINDOW)
-        return _in_order(candidates, p, limit)
-    return _in_order(rows, p, limit)
+        candidates = rows.order_by(literal_column("deadline_key"), literal_column("id")).limit(bindparam("window"))
+        return _in_order(candidates, s)
+    return _in_order(rows, s)
 
 
-def page_statement(p: Plan, limit: int) -> Select:
-    """The page (limit rows) with the organiser of each row, in the sort's order."""
+@lru_cache(maxsize=512)
+def page_statement(s: Shape) -> Select:
+    """The page (:limit rows) with the organiser of each row, in the sort's order."""
     branches = []
-    if p.wants_opportunities:
-        branches.append(_branch(_opportunity_rows(p), p, limit))
-    if p.wants_missions:
-        branches.append(_branch(_mission_rows(p), p, limit))
-    page = _in_order(union_all(*branches), p, limit).subquery("page")
-    key, row_id = page.c[p.sort.field.column.name], page.c.id
-    order = (key.desc(), row_id.desc()) if p.sort.descending else (key.asc(), row_id.asc())
+    if s.wants_opportunities:
+        branches.append(_branch(_opportunity_rows(s), s))
+    if s.wants_missions:
+        branches.append(_with_organisers(_branch(_mission_rows(s), s)))
+    page = _in_order(union_all(*branches), s).subquery("page")
+    sort = _sort_of(s)
+    key, row_id = page.c[sort.field.column.name], page.c.id
+    order = (key.desc(), row_id.desc()) if sort.descending else (key.asc(), row_id.asc())
     return (
         select(
             page,
@@ -224,22 +313,28 @@ def page_statement(p: Plan, limit: int) -> Select:
 # Facets -----------------------------------------------------------------------------------
 
 
-def facets_statement(p: Plan) -> Select:
+def facets_statement(s: Shape) -> Select:
+    # Facets do not depend on the sort or the page.
+    return _facets_statement(replace(s, sort="deadline", after_cursor=False))
+
+
+@lru_cache(maxsize=512)
+def _facets_statement(s: Shape) -> Select:
     """(facet, value, count) for kind, country and sector. Each facet counts the rows that
-    pass every other filter, so a selected value does not hide its siblings."""
+    pass every other filter, so a selected value does not hide its siblings. Both tables
+    always count, whatever the kind filter: kind is itself a facet."""
     o, m = Opportunity, Mission
 
     def flags(facets: dict[str, Any]) -> list:
         return [facets[name].label(f"in_{name}") for name in ("kind", "country", "sector")]
 
-    # Both tables always count, whatever the kind filter: kind is itself a facet.
     opportunities = select(
-        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *flags(_opportunity_facets(p)),
-    ).where(*_opportunity_filters(p))
+        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *flags(_opportunity_facets(s)),
+    ).where(*_opportunity_filters(s))
     missions = select(
         literal("mission", String).label("kind"), array([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *flags(_mission_facets(p)),
-    ).where(*_mission_filters(p))
+        m.sectors.label("sectors"), *flags(_mission_facets(s)),
+    ).where(*_mission_filters(s))
     matched = union_all(opportunities, missions).cte("matched")
     c = matched.c
     by_kind = select(literal("kind").label("facet"), c.kind.label("value")).where(c.in_country, c.in_sector)

@@ -34,7 +34,7 @@ def _result(row) -> SearchResult:
 
 async def _facets(session: AsyncSession, p: search.Plan) -> Facets:
     counts: dict[str, list] = {"kind": [], "country": [], "sector": []}
-    for facet, value, count in await session.execute(search.facets_statement(p)):
+    for facet, value, count in await session.execute(search.facets_statement(p.shape), p.params):
         counts[facet].append({"value": value, "count": count})
     for values in counts.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
@@ -71,8 +71,8 @@ async def _highlight(session: AsyncSession, q: str, results: list[SearchResult])
 
 
 async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
-    p = search.plan(query, today)
-    rows = list(await session.execute(search.page_statement(p, query.limit + 1)))
+    p = search.plan(query, today, limit=query.limit + 1)
+    rows = list(await session.execute(search.page_statement(p.shape), p.params))
     results = [_result(r) for r in rows[: query.limit]]
     cursor = None
     if len(rows) > query.limit:

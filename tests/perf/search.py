@@ -1,0 +1,277 @@
+"""Search benchmark: the service against the raw-asyncpg limit, on a large dataset.
+
+    python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10]
+
+1. Builds (once; kept between runs) a dataset of 1,000,000 opportunities, 10,000 clusters,
+   1,000 partnerships and 20,000 missions in the database `partnerships_bench` (on
+   --database-url, else on an embedded PostgreSQL kept in tests/perf/.pgdata).
+2. Starts the service (`partnerships serve`) and, for the limit, a bare ASGI app that runs
+   through raw asyncpg the very statements the service ran for each query class.
+3. Drives both with wrk per query class and prints requests/s, p50 and p99 for each, their
+   ratio, and the targets; writes the report to tests/perf/reports/.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+
+from service.config import Settings
+from service.db import (
+    create_engine,
+    create_sessionmaker,
+    session_settings,
+    start_embedded,
+    stop_embedded,
+    to_asyncpg_url,
+)
+from service.main import create_app
+from service.migrate import upgrade
+from tests.perf import dataset
+from tests.perf.load import Figures, wrk
+
+HERE = Path(__file__).parent
+DATABASE = "partnerships_bench"
+
+
+def _dsn(url: URL) -> dict:
+    return {"host": url.query.get("host") or url.host, "port": url.port, "user": url.username,
+            "password": url.password, "database": url.database}
+
+
+async def prepare(server: URL, args) -> URL:
+    """The benchmark database, migrated and filled (generated only when missing or resized)."""
+    admin = await asyncpg.connect(**_dsn(server))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
+            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    url = server.set(database=DATABASE)
+    engine = create_engine(url, Settings(database_url=url.render_as_string(hide_password=False)))
+    await upgrade(engine)
+    await engine.dispose()
+    connection = await asyncpg.connect(**_dsn(url))
+    try:
+        have = await connection.fetchval("SELECT count(*) FROM opportunities")
+        clusters = await connection.fetchval("SELECT count(*) FROM clusters")
+        if args.regenerate or have != args.opportunities or clusters != args.clusters:
+            print(f"generating the dataset ({args.opportunities:,} opportunities); this takes a few minutes")
+            started = time.monotonic()
+            await connection.execute(
+                "TRUNCATE opportunities, agreement_parties, agreements, mission_participants, mission_organisers, "
+                "missions, partnership_members, partnerships, clusters CASCADE"
+            )
+            await dataset.generate(
+                connection, clusters=args.clusters, partnerships=args.partnerships, opportunities=args.opportunities,
+                missions=args.missions, today=datetime.now(UTC).date(), progress=lambda m: print("  ", m),
+            )
+            print(f"   generated in {time.monotonic() - started:.0f} s")
+    finally:
+        await connection.close()
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def query_classes(app) -> dict[str, str]:
+    """The URL of each query class, some found by asking the service itself."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        top = (await client.get("/v1/opportunities", params={"facets": "true", "limit": 1})).json()["facets"]
+        country, sector = top["country"][0]["value"], top["sector"][1]["value"]
+        an_id = (await client.get("/v1/opportunities", params={"limit": 1, "kind": "call"})).json()["items"][0]["id"]
+        cursor = None
+        for _ in range(1111):  # 1,111 pages of 180 rows = 9,999 pages of 20
+            page = (await client.get("/v1/opportunities", params={"limit": 180} | ({"cursor": cursor} if cursor else {}))).json()
+            cursor = page["next_cursor"]
+    filters = f"country={country}&sector={sector}&kind=call"
+    return {
+        "selective-text": f"/v1/opportunities?q={dataset.RARE_WORD}",
+        "nonselective-text": f"/v1/opportunities?q={dataset.INNOVATION}",
+        "filters": f"/v1/opportunities?{filters}",
+        "facets": f"/v1/opportunities?{filters}&facets=true",
+        "text-facets": f"/v1/opportunities?q={dataset.RARE_WORD}&facets=true",
+        "page-1": "/v1/opportunities?limit=20",
+        "page-10000": f"/v1/opportunities?limit=20&cursor={cursor}",
+        "get-by-id": f"/v1/opportunities/{an_id}",
+        "cluster-matches": "/v1/clusters/bench-cluster-42/matches?limit=20",
+    }
+
+
+async def capture(url: URL, classes: dict[str, str]) -> dict[str, list]:
+    """The statements (text and parameters) the service sends to asyncpg for each class."""
+    settings = Settings(database_url=url.render_as_string(hide_password=False))
+    engine = create_engine(url, settings)
+    recorded: list = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, parameters, context, many: recorded.append((statement, tuple(parameters))))
+    app = create_app(settings, sessionmaker=create_sessionmaker(engine))
+    statements = {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        for name, path in classes.items():
+            recorded.clear()
+            response = await client.get(path)
+            assert response.status_code == 200, (name, response.text)
+            statements[name] = list(recorded)
+    await engine.dispose()
+    return statements
+
+
+def _start(command: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(command, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise SystemExit(f"{command[0]} exited: {process.stderr.read()}") from None
+            time.sleep(0.3)
+    raise SystemExit(f"{command} did not start")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def run(classes: dict[str, str], base: str, path_of, args) -> dict[str, Figures]:
+    results = {}
+    for name, path in classes.items():
+        url = base + path_of(name, path)
+        wrk(url, seconds=2, connections=args.connections)  # warm up caches and plans
+        results[name] = wrk(url, seconds=args.seconds, connections=args.connections)
+        print(f"   {name:<20} {results[name].requests_per_second:9.1f} req/s  p50 {results[name].p50_ms:7.2f} ms  "
+              f"p99 {results[name].p99_ms:7.2f} ms" + (f"  ERRORS {results[name].errors}" if results[name].errors else ""))
+    return results
+
+
+def report(classes, service: dict[str, Figures], limit: dict[str, Figures], args, rows: dict) -> str:
+    lines = [
+        f"# Search benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Dataset: {rows['opportunities']:,} opportunities, {rows['clusters']:,} clusters, {rows['partnerships']:,} "
+        f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
+        f"class after a 2 s warm-up; one server process each; {os.cpu_count()} CPU cores shared by PostgreSQL, the "
+        "server and wrk.",
+        "",
+        "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in classes:
+        s, r = service[name], limit[name]
+        lines.append(f"| {name} | {s.requests_per_second:.0f} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | {r.requests_per_second:.0f} "
+                     f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {s.requests_per_second / r.requests_per_second:.2f} |")
+    search_classes = [n for n in classes if n not in ("get-by-id", "cluster-matches")]
+    worst = min(service[n].requests_per_second / limit[n].requests_per_second for n in search_classes)
+    checks = [
+        ("search req/s >= 0.6 of the limit, every class", f"lowest ratio {worst:.2f}", worst >= 0.6),
+        ("page 10,000 p50 within 1.5x of page 1",
+         f"{service['page-10000'].p50_ms:.1f} / {service['page-1'].p50_ms:.1f} ms = "
+         f"{service['page-10000'].p50_ms / service['page-1'].p50_ms:.2f}x", service["page-10000"].p50_ms <= 1.5 * service["page-1"].p50_ms),
+        ("facets p50 within 2x of the same query without", f"{service['facets'].p50_ms:.1f} / {service['filters'].p50_ms:.1f} ms = "
+         f"{service['facets'].p50_ms / service['filters'].p50_ms:.2f}x", service["facets"].p50_ms <= 2 * service["filters"].p50_ms),
+        ("  the same with text", f"{service['text-facets'].p50_ms:.1f} / {service['selective-text'].p50_ms:.1f} ms = "
+         f"{service['text-facets'].p50_ms / service['selective-text'].p50_ms:.2f}x",
+         service["text-facets"].p50_ms <= 2 * service["selective-text"].p50_ms),
+        ("non-selective text p50 < 150 ms", f"{service['nonselective-text'].p50_ms:.1f} ms", service["nonselective-text"].p50_ms < 150),
+        ("cluster matches p50 < 100 ms", f"{service['cluster-matches'].p50_ms:.1f} ms", service["cluster-matches"].p50_ms < 100),
+    ]
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {target} | {measured} | {'yes' if met else 'NO'} |" for target, measured, met in checks]
+    lines += ["", "Query classes:", ""] + [f"- {name}: `{path[:120]}`" for name, path in classes.items()]
+    errors = sum(f.errors for f in [*service.values(), *limit.values()])
+    lines += ["", f"Errors (non-2xx or socket): {errors}"]
+    return "\n".join(lines) + "\n"
+
+
+async def counts(url: URL) -> dict[str, int]:
+    connection = await asyncpg.connect(**_dsn(url))
+    try:
+        return {t: await connection.fetchval(f"SELECT count(*) FROM {t}") for t in ("opportunities", "clusters", "partnerships", "missions")}
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--opportunities", type=int, default=1_000_000)
+    parser.add_argument("--clusters", type=int, default=10_000)
+    parser.add_argument("--partnerships", type=int, default=1_000)
+    parser.add_argument("--missions", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
+    args = parser.parse_args()
+
+    server = to_asyncpg_url(args.database_url) if args.database_url else start_embedded(HERE / ".pgdata")
+    try:
+        url = asyncio.run(prepare(server, args))
+        rows = asyncio.run(counts(url))
+        if args.generate_only:
+            print(rows)
+            return
+        settings = Settings(database_url=url.render_as_string(hide_password=False))
+        engine_app = create_app(settings, sessionmaker=create_sessionmaker(create_engine(url, settings)))
+        classes = asyncio.run(query_classes(engine_app))
+        statements = asyncio.run(capture(url, classes))
+        env = {"DATABASE_URL": url.render_as_string(hide_password=False), "DB__POOL_SIZE": str(args.connections)}
+        with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as file:
+            pickle.dump(statements, file)
+
+        port = _free_port()
+        print("service (partnerships serve):")
+        process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+                         env | {"SERVER__ACCESS_LOG": "false"}, port)
+        try:
+            service = run(classes, f"http://127.0.0.1:{port}", lambda name, path: path, args)
+        finally:
+            _stop(process)
+
+        port = _free_port()
+        print("limit (raw asyncpg in a bare ASGI handler):")
+        raw_env = env | {"RAW_STATEMENTS": file.name, "RAW_POOL_SIZE": str(args.connections),
+                         "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
+        process = _start([sys.executable, "-m", "uvicorn", "tests.perf.raw_app:app", "--port", str(port),
+                          "--no-access-log", "--log-level", "warning"], raw_env, port)
+        try:
+            limit = run(classes, f"http://127.0.0.1:{port}", lambda name, path: f"/raw/{name}", args)
+        finally:
+            _stop(process)
+        os.unlink(file.name)
+
+        text = report(classes, service, limit, args, rows)
+        print()
+        print(text)
+        reports = HERE / "reports"
+        reports.mkdir(exist_ok=True)
+        target = reports / f"search-{date.today():%Y%m%d}-{int(time.time())}.md"
+        target.write_text(text, encoding="utf-8")
+        print(f"report written to {target}")
+    finally:
+        stop_embedded()
+
+
+if __name__ == "__main__":
+    main()
