@@ -91,13 +91,7 @@ def database_url(settings: Settings) -> URL:
 
 def session_settings(settings: Settings) -> dict[str, str]:
     """PostgreSQL settings for every connection of the service."""
-    values = {
-        "application_name": "partnerships",
-        # Prepared statements are reused across requests, but the best plan for a search
-        # depends on its values (a rare word wants the text index, a common one the deadline
-        # index); a generic plan would serve one of them badly.
-        "plan_cache_mode": "force_custom_plan",
-    }
+    values = {"application_name": "partnerships"}
     if settings.db.statement_timeout_ms:
         values["statement_timeout"] = str(settings.db.statement_timeout_ms)
     return values

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.pagination import encode_cursor
@@ -72,6 +72,11 @@ async def _highlight(session: AsyncSession, q: str, results: list[SearchResult])
 
 async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
     p = search.plan(query, today, limit=query.limit + 1)
+    if p.shape.text:
+        # Prepared statements are reused with generic plans after a few runs, but the best
+        # plan for a text search depends on the words: a rare word wants the text index, a
+        # common one the deadline index. Plan text searches for their values every time.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = list(await session.execute(search.page_statement(p.shape), p.params))
     results = [_result(r) for r in rows[: query.limit]]
     cursor = None
