@@ -71,6 +71,10 @@ class PayloadTooLarge(ServiceError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class UriTooLong(ServiceError):
+    status, title, slug = 414, "URI too long", "uri-too-long"
+
+
 class UnsupportedMediaType(ServiceError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
@@ -96,6 +100,7 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
     body = Problem(
         type=f"/problems/{slug}",
         title=title,
@@ -103,13 +108,22 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=errors,
+        request_id=request_id,
     )
+    if request_id:
+        # Set here as well as by the request middleware: a 500 is sent by Starlette's
+        # outermost middleware, past the one that stamps every other response.
+        headers = {**(headers or {}), "X-Request-ID": request_id}
     return JSONResponse(
         body.model_dump(mode="json", exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def error_response(request: Request, exc: ServiceError) -> JSONResponse:
+    return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
 
 
 # PostgreSQL SQLSTATE codes that mean "the client sent something we cannot store".
@@ -125,6 +139,13 @@ _SQLSTATE_PROBLEMS: dict[str, tuple[int, str, str, str]] = {
     "57014": (503, "Service unavailable", "unavailable", "The query took too long; try again."),
     "53300": (503, "Service unavailable", "unavailable", "The database is saturated; try again."),
     "57P01": (503, "Service unavailable", "unavailable", "The database is restarting; try again."),
+    "57P02": (503, "Service unavailable", "unavailable", "The database is restarting; try again."),
+    "57P03": (503, "Service unavailable", "unavailable", "The database is starting or stopping; try again."),
+    "53000": (503, "Service unavailable", "unavailable", "The database is out of resources; try again."),
+    "53200": (503, "Service unavailable", "unavailable", "The database is out of memory; try again."),
+    "55P03": (503, "Service unavailable", "unavailable", "A lock could not be taken in time; try again."),
+    # A write that reached a read-only server: a replica, or a primary mid-failover.
+    "25006": (503, "Service unavailable", "unavailable", "The database is read-only right now; try again."),
 }
 
 
@@ -140,9 +161,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def on_service_error(request: Request, exc: ServiceError):
-        return problem_response(
-            request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers
-        )
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
@@ -154,7 +173,10 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
-        titles = {404: "Not found", 405: "Method not allowed", 406: "Not acceptable"}
+        titles = {
+            404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
+            413: "Payload too large", 414: "URI too long", 429: "Too many requests",
+        }
         title = titles.get(exc.status_code, "Request failed")
         slug = title.lower().replace(" ", "-")
         return problem_response(
