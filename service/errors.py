@@ -7,6 +7,7 @@ client as an HTML page or a bare 500.
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -208,6 +209,36 @@ def register_error_handlers(app: FastAPI) -> None:
             )
         log.exception("unexpected database error %s", code)
         return problem_response(request, 500, "Internal error", "internal")
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def on_driver_error(request: Request, exc: asyncpg.PostgresError):
+        # Opening a new connection raises the driver's own errors, not wrapped by SQLAlchemy:
+        # too many clients (53300), starting up or shutting down (57P03), and the like.
+        code = getattr(exc, "sqlstate", None) or ""
+        known = _SQLSTATE_PROBLEMS.get(code)
+        if known and known[0] == 503:
+            _, title, slug, detail = known
+            log.warning("database unavailable: %s (%s)", type(exc).__name__, code)
+            return problem_response(request, 503, title, slug, detail, headers={"Retry-After": "1"})
+        if code.startswith(("08", "53", "57")):
+            log.warning("database unavailable: %s (%s)", type(exc).__name__, code)
+            return problem_response(
+                request, 503, "Service unavailable", "unavailable",
+                "The database is unavailable; try again.", headers={"Retry-After": "2"},
+            )
+        log.exception("unexpected database error %s", code)
+        return problem_response(request, 500, "Internal error", "internal")
+
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.exceptions.InternalClientError)
+    async def on_lost_connection(request: Request, exc: Exception):
+        # A new connection closed under the driver while it was being set up (terminated,
+        # or the server went away between accepting it and the first query).
+        log.warning("database connection lost: %s", exc)
+        return problem_response(
+            request, 503, "Service unavailable", "unavailable",
+            "The database connection was lost; try again.", headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(OSError)
     async def on_network_error(request: Request, exc: OSError):
