@@ -4,8 +4,10 @@ These run apps with their own engine against `live_database` (see conftest.py).
 """
 
 import asyncio
+import secrets
 import socket
 import time
+from collections import Counter
 from contextlib import closing
 
 import asyncpg
@@ -56,7 +58,7 @@ async def test_waiting_for_a_pooled_connection_answers_503_after_the_pool_timeou
             elapsed = time.monotonic() - started
         assert (await holder).status_code == 200  # the lock released, the first request completes
     assert "connections are busy" in problem["detail"]
-    assert 0.25 < elapsed < 1.0
+    assert 0.25 < elapsed < 2.0
 
 
 async def test_a_database_that_refuses_connections_answers_503_within_a_second():
@@ -82,7 +84,32 @@ async def test_a_database_that_never_answers_is_given_up_after_the_connect_timeo
             started = time.monotonic()
             assert_unavailable(await client.get("/v1/clusters"))
             elapsed = time.monotonic() - started
-    assert 0.4 < elapsed < 1.5
+    assert 0.4 < elapsed < 2.0
+
+
+async def test_a_saturated_database_answers_503(live_database):
+    """Connections refused with "too many connections" (53300) at connect time."""
+    role = f"ops_saturated_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(**_asyncpg_dsn(live_database))
+    await admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    await admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        url = live_database.set(username=role, password=None)
+        holder = await asyncpg.connect(**_asyncpg_dsn(url))  # the role's one connection
+        try:
+            async with live_client(live_settings(url)) as client:
+                started = time.monotonic()
+                problem = assert_unavailable(await client.get("/v1/sectors"))
+                assert time.monotonic() - started < 1.0
+            assert "saturated" in problem["detail"]
+        finally:
+            await holder.close()
+        async with live_client(live_settings(url)) as client:
+            assert (await client.get("/v1/sectors")).status_code == 200
+    finally:
+        await admin.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
 
 
 async def test_terminated_connections_give_503s_never_500s_and_service_resumes(live_database):
@@ -119,7 +146,9 @@ async def test_terminated_connections_give_503s_never_500s_and_service_resumes(l
         finally:
             await admin.close()
 
-        assert killed >= 5 and len(statuses) > 50
+        counts = Counter(statuses)
+        print(f"\n{killed} connections terminated under {len(statuses)} requests: {dict(sorted(counts.items()))}")
+        assert killed >= 5 and len(statuses) >= 20
         assert set(statuses) <= {200, 201, 503}, sorted(set(statuses))
         after = [(await client.get("/v1/sectors")).status_code for _ in range(20)]
         assert after == [200] * 20
@@ -181,13 +210,19 @@ async def test_the_service_recovers_by_itself_when_postgresql_restarts(tmp_path,
                 down_latencies.append(time.monotonic() - started)
             assert_unavailable(await client.get("/readyz"))
 
-            await asyncio.to_thread(
+            # Requests keep coming while the server starts ("the database system is
+            # starting up"), as they would from real clients.
+            statuses: list[int] = []
+            starting = asyncio.create_task(asyncio.to_thread(
                 pg_ctl,
                 ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log"), "start"],
                 pgdata=data_dir, user=system_user,
-            )
+            ))
+            while not starting.done():
+                statuses.append((await client.get("/v1/sectors")).status_code)
+                await asyncio.sleep(0.02)
+            await starting
             restarted = time.monotonic()
-            statuses = []
             while time.monotonic() - restarted < 10:
                 statuses.append((await client.get("/v1/sectors")).status_code)
                 if statuses[-1] == 200:
