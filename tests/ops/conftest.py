@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from contextlib import asynccontextmanager, closing
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -26,6 +27,22 @@ from service.config import Settings
 from service.main import create_app
 from service.migrate import upgrade
 from tests.conftest import _asyncpg_dsn, _no_server_errors, create_scratch_database, drop_database
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the tests of shared rate limits: TEST_REDIS_URL, else the local default.
+    Without one they are skipped on a developer's machine, but fail in CI (which starts one)."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
+    except OSError:
+        message = f"no Redis answers at {url} (set TEST_REDIS_URL)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
 
 
 def free_port() -> int:

@@ -17,8 +17,6 @@ from tests.conftest import _no_server_errors
 from tests.ops.conftest import free_port
 from tests.problems import assert_problem
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 def make_client(app, address: str = "203.0.113.7") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4711))
@@ -117,10 +115,10 @@ async def test_zero_disables_a_limit_and_probes_are_never_limited(sessionmaker):
             assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_redis_counters_are_shared_between_app_instances(sessionmaker):
+async def test_redis_counters_are_shared_between_app_instances(sessionmaker, redis_url):
     token = bearer()
-    first = limited_app(sessionmaker, redis_url=REDIS_URL, reads_per_minute=4)
-    second = limited_app(sessionmaker, redis_url=REDIS_URL, reads_per_minute=4)
+    first = limited_app(sessionmaker, redis_url=redis_url, reads_per_minute=4)
+    second = limited_app(sessionmaker, redis_url=redis_url, reads_per_minute=4)
     async with make_client(first) as one, make_client(second) as two:
         statuses = []
         for client in (one, two, one, two, one, two):
