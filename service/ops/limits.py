@@ -1,7 +1,8 @@
 """Rate limits per client, with the `limits` library: in memory, or in Redis to share them.
 
-Two policies: "reads" (GET, HEAD) and "writes" (everything else), each a number of requests
-per client identity per minute. Every limited response says where the client stands with
+Two policies: "reads" (GET, HEAD, OPTIONS) and "writes" (everything else), each a number
+of requests per client identity per minute, counted under /v1/ only (probes and /metrics
+are never limited). Every limited response says where the client stands with
 the headers of draft-ietf-httpapi-ratelimit-headers:
 
     RateLimit-Policy: "reads";q=600;w=60

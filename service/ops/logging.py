@@ -10,6 +10,7 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from service.config import LogSettings
@@ -35,6 +36,8 @@ class JsonLineFormatter(JsonFormatter):
             "{asctime}{levelname}{name}{message}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            # uvicorn attaches a copy of some messages with terminal colour codes.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802

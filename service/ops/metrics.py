@@ -52,7 +52,8 @@ def watch_pool(name: str, engine: AsyncEngine) -> None:
     def reader(method: str):
         def read() -> float:
             engine = pool_of()
-            return float(getattr(engine.pool, method)()) if engine is not None else 0.0
+            measure = getattr(engine.pool, method, None) if engine is not None else None
+            return float(measure()) if measure is not None else 0.0  # NullPool has no size
         return read
 
     POOL_SIZE.labels(name).set_function(reader("size"))

@@ -47,6 +47,7 @@ async def test_sigterm_lets_the_request_in_flight_finish(serve, live_database):
     access = [r for r in records if r.get("request_id") == "in-flight-1" and r["logger"] == "partnerships.access"]
     assert len(access) == 1 and access[0]["status"] == 200 and access[0]["path"] == "/v1/sectors"
     assert all(line.startswith("{") for line in server.log_text().splitlines() if line.strip()), "a log line is not JSON"
+    assert "color_message" not in server.log_text()
 
 
 async def test_graceful_timeout_bounds_the_wait_for_stuck_requests(serve, live_database):
