@@ -52,7 +52,7 @@ class ServerSettings(BaseModel):
 
 
 class LimitSettings(BaseModel):
-    reads_per_minute: int = Field(600, ge=0, description="GET/HEAD requests per client per minute; 0 disables.")
+    reads_per_minute: int = Field(600, ge=0, description="GET/HEAD/OPTIONS requests per client per minute; 0 disables.")
     writes_per_minute: int = Field(120, ge=0, description="Other requests per client per minute; 0 disables.")
     strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = Field(
         "moving-window", description="How requests are counted against the per-minute limits."
