@@ -17,9 +17,9 @@ log = logging.getLogger("partnerships")
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("pgserver", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from service.ops.logging import configure_logging
+
+    configure_logging(get_settings().log)
 
 
 async def _prepare(demo: bool) -> None:
@@ -67,7 +67,18 @@ def serve(
         asyncio.run(_prepare(demo))
         host, port = host or settings.server.host, port or settings.server.port
         log.info("serving on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=settings.server.access_log)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            # Logging is configured above (LOG__FORMAT, LOG__LEVEL); uvicorn's own access
+            # log is off because it prints query strings, which may carry credentials.
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=settings.server.graceful_timeout,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.server.forwarded_allow_ips,
+        )
     finally:
         stop_embedded()
 

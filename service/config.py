@@ -5,12 +5,16 @@ everything else lives in a group and is set as GROUP__NAME, e.g. DB__POOL_SIZE=2
 """
 
 import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
 
 
 class DatabaseSettings(BaseModel):
@@ -23,6 +27,14 @@ class DatabaseSettings(BaseModel):
         False,
         description="Test each connection before use (a round trip per request). Off: a connection lost in a "
         "database restart fails one request with 503 and the pool is renewed.",
+    )
+    connect_timeout: float = Field(
+        2.0, gt=0, description="Seconds to wait for a new connection before answering 503."
+    )
+    pgbouncer: bool = Field(
+        False,
+        description="Connect through PgBouncer in transaction mode: no prepared-statement caches, "
+        "unique statement names, statement timeout set per transaction.",
     )
 
 
@@ -53,7 +65,54 @@ class CalendarSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
-    access_log: bool = Field(True, description="Log one line per request.")
+    graceful_timeout: float = Field(
+        20.0, gt=0, description="Seconds in-flight requests get to finish after SIGTERM."
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted to set X-Forwarded-For/-Proto (comma-separated, or `*`).",
+    )
+
+
+class LimitSettings(BaseModel):
+    reads_per_minute: int = Field(600, ge=0, description="GET/HEAD/OPTIONS requests per client per minute; 0 disables.")
+    writes_per_minute: int = Field(120, ge=0, description="Other requests per client per minute; 0 disables.")
+    strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = Field(
+        "moving-window", description="How requests are counted against the per-minute limits."
+    )
+    max_json_bytes: int = Field(1 * MIB, ge=1, description="Largest request body outside /v1/bulk/.")
+    max_bulk_bytes: int = Field(200 * MIB, ge=1, description="Largest request body under /v1/bulk/.")
+    max_query_bytes: int = Field(8192, ge=1, description="Longest query string; longer answers 414.")
+    max_query_params: int = Field(500, ge=1, description="Most query parameters; more answers 422.")
+
+
+class LogSettings(BaseModel):
+    format: Literal["json", "text"] = Field("json", description="`json`: one object per line; `text`: for people.")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+def _origin_list(value: object) -> object:
+    """A JSON list, or the friendlier comma-separated form."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if value.startswith("["):
+        return json.loads(value)
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+class CorsSettings(BaseModel):
+    allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins browsers may call the API from (comma-separated or a JSON list; `*` for any).",
+    )
+
+    _split = field_validator("allow_origins", mode="before")(_origin_list)
 
 
 class Settings(BaseSettings):
@@ -62,10 +121,19 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="PostgreSQL URL; unset means an embedded PostgreSQL is started."
     )
+    database_replica_url: str | None = Field(
+        None, description="A read replica: GET and HEAD requests read from it when set."
+    )
+    redis_url: str | None = Field(
+        None, description="Redis for the rate-limit counters, shared by replicas; unset: in memory."
+    )
     db: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
     calendar: CalendarSettings = CalendarSettings()
     server: ServerSettings = ServerSettings()
+    limits: LimitSettings = LimitSettings()
+    log: LogSettings = LogSettings()
+    cors: CorsSettings = CorsSettings()
 
 
 @lru_cache

@@ -5,13 +5,14 @@ real PostgreSQL binaries) in a data folder that survives restarts.
 """
 
 import logging
+import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import make_url
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from service.config import Settings
 
@@ -53,23 +55,28 @@ def start_embedded(data_dir) -> URL:
     return to_asyncpg_url(server.get_uri(EMBEDDED_DATABASE))
 
 
-def stop_embedded() -> None:
-    """Stop the embedded servers this process started.
+def stop_embedded(data_dir: Path | None = None) -> None:
+    """Stop the embedded servers this process started (or only the one in data_dir).
 
     pgserver stops a server at exit only when it believes no other process uses it, and a
     process that died uncleanly leaves it believing so forever; stopping explicitly keeps a
     stopped service from leaving PostgreSQL running behind it.
     """
+    if not _embedded_servers:
+        return  # importing pgserver has side effects (a warning about XDG_RUNTIME_DIR)
     from pgserver._commands import pg_ctl
 
-    while _embedded_servers:
-        data_dir, server = _embedded_servers.popitem()
+    keys = [str(data_dir)] if data_dir is not None else list(_embedded_servers)
+    for key in keys:
+        server = _embedded_servers.pop(key, None)
+        if server is None:
+            continue
         server.cleanup()  # pgserver's own stop; also keeps its exit hook from trying again
-        if (Path(data_dir) / "postmaster.pid").exists():
+        if (Path(key) / "postmaster.pid").exists():
             try:
-                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(data_dir), user=server.system_user)
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(key), user=server.system_user)
             except Exception as exc:  # stopped meanwhile
-                log.debug("embedded PostgreSQL in %s: %s", data_dir, exc)
+                log.debug("embedded PostgreSQL in %s: %s", key, exc)
         log.info("embedded PostgreSQL stopped")
 
 
@@ -90,15 +97,32 @@ def database_url(settings: Settings) -> URL:
 
 
 def session_settings(settings: Settings) -> dict[str, str]:
-    """PostgreSQL settings for every connection of the service."""
+    """PostgreSQL settings sent when a connection opens."""
     values = {"application_name": "partnerships"}
-    if settings.db.statement_timeout_ms:
+    # PgBouncer refuses unknown startup parameters such as statement_timeout, so behind it
+    # the timeout is set per transaction instead (see create_sessionmaker).
+    if settings.db.statement_timeout_ms and not settings.db.pgbouncer:
         values["statement_timeout"] = str(settings.db.statement_timeout_ms)
     return values
 
 
 def create_engine(url: URL, settings: Settings) -> AsyncEngine:
     db = settings.db
+    connect_args: dict = {
+        # asyncpg waits 60 s for a connection by default; a database that is down or
+        # unreachable must turn into a quick 503 instead of a hung request.
+        "timeout": db.connect_timeout,
+        "server_settings": session_settings(settings),
+    }
+    if db.pgbouncer:
+        # In transaction mode consecutive transactions may run on different server
+        # connections: a prepared statement cached on one is missing on the next, and
+        # asyncpg's numbered names collide between clients. Cache nothing, name uniquely.
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
     return create_async_engine(
         url,
         pool_size=db.pool_size,
@@ -106,13 +130,48 @@ def create_engine(url: URL, settings: Settings) -> AsyncEngine:
         pool_timeout=db.pool_timeout,
         pool_pre_ping=db.pre_ping,
         echo=db.echo,
-        connect_args={"server_settings": session_settings(settings)},
+        connect_args=connect_args,
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: responses are built from objects after the commit.
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    options: dict = {"expire_on_commit": False, "autoflush": False}
+    if settings is not None and settings.db.pgbouncer and settings.db.statement_timeout_ms:
+        options["sync_session_class"] = _session_with_timeout(settings.db.statement_timeout_ms)
+    return async_sessionmaker(engine, **options)
+
+
+def _session_with_timeout(milliseconds: int) -> type[Session]:
+    """A Session class whose every transaction starts with SET LOCAL statement_timeout:
+    the one way to bound statements that survives transaction pooling."""
+
+    class TimedSession(Session):
+        pass
+
+    @event.listens_for(TimedSession, "after_begin")
+    def _set_timeout(session, transaction, connection) -> None:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
+
+    return TimedSession
+
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def sessionmaker_for(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Reads go to the replica (app.state.read_sessionmaker is the primary's sessionmaker
+    when no DATABASE_REPLICA_URL is set); everything else goes to the primary."""
+    state = request.app.state
+    if request.method in READ_METHODS:
+        return state.read_sessionmaker
+    return state.sessionmaker
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -121,7 +180,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     Services and repositories never commit; this is the only transaction boundary of the
     HTTP layer, so a request either changes everything it meant to or nothing.
     """
-    async with request.app.state.sessionmaker() as session:
+    async with sessionmaker_for(request)() as session:
         try:
             yield session
             await session.commit()

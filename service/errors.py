@@ -7,6 +7,7 @@ client as an HTML page or a bare 500.
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -71,6 +72,10 @@ class PayloadTooLarge(ServiceError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
 
+class UriTooLong(ServiceError):
+    status, title, slug = 414, "URI too long", "uri-too-long"
+
+
 class UnsupportedMediaType(ServiceError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
@@ -96,6 +101,7 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
     body = Problem(
         type=f"/problems/{slug}",
         title=title,
@@ -103,13 +109,22 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=errors,
+        request_id=request_id,
     )
+    if request_id:
+        # Set here as well as by the request middleware: a 500 is sent by Starlette's
+        # outermost middleware, past the one that stamps every other response.
+        headers = {**(headers or {}), "X-Request-ID": request_id}
     return JSONResponse(
         body.model_dump(mode="json", exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def error_response(request: Request, exc: ServiceError) -> JSONResponse:
+    return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
 
 
 # PostgreSQL SQLSTATE codes that mean "the client sent something we cannot store".
@@ -125,6 +140,13 @@ _SQLSTATE_PROBLEMS: dict[str, tuple[int, str, str, str]] = {
     "57014": (503, "Service unavailable", "unavailable", "The query took too long; try again."),
     "53300": (503, "Service unavailable", "unavailable", "The database is saturated; try again."),
     "57P01": (503, "Service unavailable", "unavailable", "The database is restarting; try again."),
+    "57P02": (503, "Service unavailable", "unavailable", "The database is restarting; try again."),
+    "57P03": (503, "Service unavailable", "unavailable", "The database is starting or stopping; try again."),
+    "53000": (503, "Service unavailable", "unavailable", "The database is out of resources; try again."),
+    "53200": (503, "Service unavailable", "unavailable", "The database is out of memory; try again."),
+    "55P03": (503, "Service unavailable", "unavailable", "A lock could not be taken in time; try again."),
+    # A write that reached a read-only server: a replica, or a primary mid-failover.
+    "25006": (503, "Service unavailable", "unavailable", "The database is read-only right now; try again."),
 }
 
 
@@ -140,9 +162,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def on_service_error(request: Request, exc: ServiceError):
-        return problem_response(
-            request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers
-        )
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
@@ -154,7 +174,10 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
-        titles = {404: "Not found", 405: "Method not allowed", 406: "Not acceptable"}
+        titles = {
+            404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
+            413: "Payload too large", 414: "URI too long", 429: "Too many requests",
+        }
         title = titles.get(exc.status_code, "Request failed")
         slug = title.lower().replace(" ", "-")
         return problem_response(
@@ -186,6 +209,36 @@ def register_error_handlers(app: FastAPI) -> None:
             )
         log.exception("unexpected database error %s", code)
         return problem_response(request, 500, "Internal error", "internal")
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def on_driver_error(request: Request, exc: asyncpg.PostgresError):
+        # Opening a new connection raises the driver's own errors, not wrapped by SQLAlchemy:
+        # too many clients (53300), starting up or shutting down (57P03), and the like.
+        code = getattr(exc, "sqlstate", None) or ""
+        known = _SQLSTATE_PROBLEMS.get(code)
+        if known and known[0] == 503:
+            _, title, slug, detail = known
+            log.warning("database unavailable: %s (%s)", type(exc).__name__, code)
+            return problem_response(request, 503, title, slug, detail, headers={"Retry-After": "1"})
+        if code.startswith(("08", "53", "57")):
+            log.warning("database unavailable: %s (%s)", type(exc).__name__, code)
+            return problem_response(
+                request, 503, "Service unavailable", "unavailable",
+                "The database is unavailable; try again.", headers={"Retry-After": "2"},
+            )
+        log.exception("unexpected database error %s", code)
+        return problem_response(request, 500, "Internal error", "internal")
+
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.exceptions.InternalClientError)
+    async def on_lost_connection(request: Request, exc: Exception):
+        # A new connection closed under the driver while it was being set up (terminated,
+        # or the server went away between accepting it and the first query).
+        log.warning("database connection lost: %s", exc)
+        return problem_response(
+            request, 503, "Service unavailable", "unavailable",
+            "The database connection was lost; try again.", headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(OSError)
     async def on_network_error(request: Request, exc: OSError):

@@ -6,19 +6,20 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service import __version__, openapi
+from service import __version__, openapi, ops
 from service.agreements.router import router as agreements_router
 from service.calendar.router import feeds as calendar_feeds
 from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
-from service.db import create_engine, create_sessionmaker, database_url
+from service.db import create_engine, create_sessionmaker, database_url, to_asyncpg_url
 from service.errors import register_error_handlers
 from service.kit.clock import Clock
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
+from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
 
@@ -64,11 +65,19 @@ def create_app(
             return
         engine = create_engine(database_url(settings), settings)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.sessionmaker = app.state.read_sessionmaker = create_sessionmaker(engine, settings)
+        watch_pool("primary", engine)
+        replica = None
+        if settings.database_replica_url:
+            replica = create_engine(to_asyncpg_url(settings.database_replica_url), settings)
+            app.state.read_sessionmaker = create_sessionmaker(replica, settings)
+            watch_pool("replica", replica)
         try:
             yield
         finally:
             await engine.dispose()
+            if replica is not None:
+                await replica.dispose()
 
     app = FastAPI(
         title="Partnership Opportunity API",
@@ -80,8 +89,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = Clock()
     if sessionmaker is not None:
-        app.state.sessionmaker = sessionmaker
+        app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker
     register_error_handlers(app)
     app.include_router(api_router())
+    ops.install(app, settings)
     openapi.install(app)
     return app

@@ -4,9 +4,13 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+# Held for the migration transaction: replicas starting together against a new database
+# take turns instead of racing to create the same tables.
+MIGRATION_LOCK_ID = 7_326_482_001
 
 
 def alembic_config(url: URL | None = None) -> Config:
@@ -32,6 +36,7 @@ def _downgrade(connection: Connection, revision: str) -> None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as connection:
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         await connection.run_sync(_upgrade, revision)
 
 
@@ -52,5 +57,9 @@ def _current_heads(connection: Connection) -> tuple[set[str], set[str]]:
 async def is_current(engine: AsyncEngine) -> bool:
     """Whether the database is migrated to the code's head revision."""
     async with engine.connect() as connection:
-        current, expected = await connection.run_sync(_current_heads)
+        return await is_current_on(connection)
+
+
+async def is_current_on(connection: AsyncConnection) -> bool:
+    current, expected = await connection.run_sync(_current_heads)
     return current == expected

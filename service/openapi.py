@@ -17,18 +17,25 @@ ERRORS = {
     404: "No such resource.",
     409: "Conflicts with stored data (duplicate natural key, still referenced).",
     412: "If-Match does not match the current ETag.",
+    413: "The request body is larger than the service accepts.",
     422: "Invalid input: unknown fields, bad values, bad query parameters.",
+    429: "Too many requests from this client; retry after Retry-After seconds.",
     503: "The database is unavailable or saturated; retry after Retry-After seconds.",
+}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
 }
 
 
 def _statuses(method: str, path: str) -> set[int]:
     has_id = "{" in path
-    statuses = {422, 503}
+    statuses = {422, 429, 503}
     if has_id:
         statuses.add(404)
     if method == "get" and has_id:
         statuses.add(304)
+    if method in ("post", "put", "patch"):
+        statuses.add(413)
     if method in ("post", "put", "patch", "delete"):
         statuses.add(409)
         if has_id:
@@ -39,7 +46,10 @@ def _statuses(method: str, path: str) -> set[int]:
 def _error_response(status: int) -> dict:
     if status == 304:
         return {"description": ERRORS[status]}
-    return {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+    response = {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+    if status in (429, 503):
+        response["headers"] = RETRY_AFTER
+    return response
 
 
 def build_openapi(app: FastAPI) -> dict:

@@ -17,6 +17,9 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = Field(None, description="The path of the request that failed.")
     errors: list[FieldError] | None = Field(None, description="Field errors, for invalid input.")
+    request_id: str | None = Field(
+        None, description="The request's `X-Request-ID`: quote it when reporting a problem."
+    )
 
 
 def field_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[FieldError]:

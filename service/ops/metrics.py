@@ -1,0 +1,68 @@
+"""Prometheus metrics, served at /metrics.
+
+Requests are labelled by route template (`/v1/clusters/{cluster}`), never by raw path, so a
+crawler cannot create a time series per URL. Metrics live in prometheus-client's default
+registry, one per process: run one process per replica and scrape each.
+"""
+
+import weakref
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests by method, route template and status.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "Time to answer an HTTP request, by method and route template.",
+    ["method", "route"],
+)
+POOL_SIZE = Gauge("db_pool_size", "Connections the database pool holds open.", ["pool"])
+POOL_CHECKED_OUT = Gauge("db_pool_checked_out", "Pooled connections in use by requests.", ["pool"])
+BULK_ROWS = Counter(
+    "bulk_rows_total", "Rows the bulk loader handled, by resource and outcome.", ["resource", "outcome"]
+)
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "rate_limit_storage_errors_total", "Rate-limit checks skipped because the counter storage failed."
+)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    # Clients may send any method; only the real ones get their own series.
+    method = method if method in HTTP_METHODS else "OTHER"
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def record_bulk_rows(resource: str, outcome: str, count: int = 1) -> None:
+    """For the bulk loader: count rows of a resource by outcome (created, updated, rejected...)."""
+    BULK_ROWS.labels(resource, outcome).inc(count)
+
+
+def watch_pool(name: str, engine: AsyncEngine) -> None:
+    """Report the engine's pool in the db_pool_* gauges, read at scrape time. The engine is
+    held weakly: a disposed app's engine must not be kept alive by its metrics."""
+    pool_of = weakref.ref(engine.sync_engine)
+
+    def reader(method: str):
+        def read() -> float:
+            engine = pool_of()
+            measure = getattr(engine.pool, method, None) if engine is not None else None
+            return float(measure()) if measure is not None else 0.0  # NullPool has no size
+        return read
+
+    POOL_SIZE.labels(name).set_function(reader("size"))
+    POOL_CHECKED_OUT.labels(name).set_function(reader("checkedout"))
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
