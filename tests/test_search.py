@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from service.opportunities import facets
 from tests import factories
 from tests.lists import collect
 from tests.problems import assert_problem
@@ -130,6 +131,7 @@ async def test_relevance_puts_title_matches_first_and_pages_stably(client, world
 async def test_facets_match_direct_counts_each_without_its_own_filter(client, world):
     params = {"country": "US", "kind": "call", "facets": True}
     page = (await client.get("/v1/opportunities", params=params)).json()
+    assert page["facets"].pop("approximate") is False
     facets = {name: {f["value"]: f["count"] for f in values} for name, values in page["facets"].items()}
 
     async def count(**filters) -> int:
@@ -146,13 +148,31 @@ async def test_facets_match_direct_counts_each_without_its_own_filter(client, wo
     assert [i["id"] for i in page["items"]] == [world["call"]["id"]]
 
 
+def _facets(page) -> dict:
+    return {name: {f["value"]: f["count"] for f in values} for name, values in page["facets"].items() if name != "approximate"}
+
+
 async def test_facets_with_text_and_no_filters(client, world):
     page = (await client.get("/v1/opportunities", params={"q": "photonics", "facets": True})).json()
-    facets = {name: {f["value"]: f["count"] for f in values} for name, values in page["facets"].items()}
+    facets = _facets(page)
     assert facets["kind"] == {"call": 1, "partner-search": 1, "mission": 1}
     assert facets["country"] == {"US": 3, "CA": 1}
     assert facets["sector"] == {"photonics": 3, "medtech": 1}
     assert (await client.get("/v1/opportunities")).json()["facets"] is None
+
+
+async def test_broad_searches_count_facets_on_a_sample(client, world, monkeypatch):
+    exact = (await client.get("/v1/opportunities", params={"country": "US", "facets": True})).json()
+    assert exact["facets"]["approximate"] is False
+    # Pretend every search is broad: the sample then covers the whole (small) table, so the
+    # scaled counts must equal the exact ones, flagged approximate.
+    monkeypatch.setattr(facets, "EXACT_LIMIT", -1)
+    monkeypatch.setattr(facets, "SAMPLED_MATCHES", 10**9)
+    monkeypatch.setattr(facets, "MAX_SAMPLE_PERCENT", 100.0)
+    sampled = (await client.get("/v1/opportunities", params={"country": "US", "facets": True})).json()
+    assert sampled["facets"]["approximate"] is True
+    assert _facets(sampled) == _facets(exact)
+    assert sampled["items"] == exact["items"]
 
 
 async def test_highlight_marks_matches_accent_insensitively(client, world):

@@ -4,14 +4,16 @@ Scores (documented in the README): 4 points per shared sector (at most 3 counted
 complementary sector (at most 3), 1 per shared target market (at most 5), and for location
 +2 another country or +1 another region of the same country (cluster matches), or +3 a
 cluster located in a country the opportunity targets (opportunity matches). Sectors are
-complementary when some partnership combines them. Candidates that share nothing (no
+complementary when partnerships combine them: the five sectors most often combined with the
+seeker's, in partnerships that share one of its sectors. Candidates that share nothing (no
 shared or complementary sector, no shared market) are not listed; neither are the seeker
 itself nor clusters already in a partnership with it.
 
 Two statements: the seeker's profile first (its sectors, markets, the sectors partnerships
 combine with them, whom to leave out), then the candidates, with that profile as plain
-array parameters so the planner can pick them out through the GIN indexes on sectors and
-target countries instead of scoring every cluster.
+array parameters. Candidates are scored from counts (one pass over their sectors and
+markets each); the lists of shared sectors and markets, the reasons, are built for the page
+only.
 """
 
 import uuid
@@ -24,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.kit.pagination import Cursor
 from service.matching.schemas import MatchQuery
 
-COMPLEMENTS = """
-    ARRAY(SELECT DISTINCT other FROM partnerships p, unnest(p.sectors) mine, unnest(p.sectors) other
-          WHERE p.sectors && {sectors} AND mine = ANY({sectors}) AND NOT other = ANY({sectors}))
+COMPLEMENTARY_SECTORS = 5
+COMPLEMENTS = f"""
+    ARRAY(SELECT other FROM partnerships p, unnest(p.sectors) other
+          WHERE p.sectors && {{sectors}} AND NOT other = ANY({{sectors}})
+          GROUP BY other ORDER BY count(*) DESC, other LIMIT {COMPLEMENTARY_SECTORS})
 """
 
 CLUSTER_SEEKER = text(f"""
@@ -59,22 +63,30 @@ LOCATION = {
 }
 
 CANDIDATES = """
-WITH candidates AS MATERIALIZED (
-    SELECT c.id, c.slug, c.name, c.acronym, c.country,
-           ARRAY(SELECT s FROM unnest(c.sectors) s WHERE s = ANY(:sectors) ORDER BY s) AS shared_sectors,
-           ARRAY(SELECT s FROM unnest(c.sectors) s WHERE s = ANY(:complements) ORDER BY s) AS complementary_sectors,
-           ARRAY(SELECT m FROM unnest(c.target_countries) m WHERE m = ANY(:markets) ORDER BY m) AS shared_target_markets,
-           {location} AS location
-    FROM clusters c
+WITH scored AS (
+    SELECT c.id, c.slug, c.name, c.acronym, c.country, c.sectors, c.target_countries, {location} AS location,
+           counts.shared, counts.complementary, markets.shared_markets
+    FROM clusters c,
+         LATERAL (SELECT count(*) FILTER (WHERE s = ANY(:sectors)) AS shared,
+                         count(*) FILTER (WHERE s = ANY(:complements)) AS complementary
+                  FROM unnest(c.sectors) s) counts,
+         LATERAL (SELECT count(*) FILTER (WHERE m = ANY(:markets)) AS shared_markets
+                  FROM unnest(c.target_countries) m) markets
     WHERE (c.sectors && :sectors OR c.sectors && :complements OR c.target_countries && :markets)
       AND NOT c.id = ANY(:excluded) {filters}
 ),
-scored AS (
-    SELECT *, 4 * least(cardinality(shared_sectors), 3) + 2 * least(cardinality(complementary_sectors), 3)
-              + least(cardinality(shared_target_markets), 5) + {location_points} AS score
-    FROM candidates
+page AS (
+    SELECT *, 4 * least(shared, 3) + 2 * least(complementary, 3) + least(shared_markets, 5)
+              + {location_points} AS score
+    FROM scored
+    WHERE shared + complementary + shared_markets > 0
 )
-SELECT * FROM scored {after} ORDER BY score DESC, id DESC LIMIT :limit
+SELECT id, slug, name, acronym, country, score, location,
+       ARRAY(SELECT s FROM unnest(sectors) s WHERE s = ANY(:sectors) ORDER BY s) AS shared_sectors,
+       ARRAY(SELECT s FROM unnest(sectors) s WHERE s = ANY(:complements) ORDER BY s) AS complementary_sectors,
+       ARRAY(SELECT m FROM unnest(target_countries) m WHERE m = ANY(:markets) ORDER BY m) AS shared_target_markets
+FROM (SELECT * FROM page {after} ORDER BY score DESC, id DESC LIMIT :limit) top
+ORDER BY score DESC, id DESC
 """
 
 ARRAYS = {"sectors": String, "complements": String, "markets": String, "countries": String, "filter_sectors": String,

@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload
 from service.models import Opportunity
 
 
-def is_open(today: date):
-    return and_(~Opportunity.withdrawn, or_(Opportunity.deadline.is_(None), Opportunity.deadline >= today))
+def is_open(today: date, o=Opportunity):
+    """Open on that day: not withdrawn and not past its deadline (o: the table or a sample of it)."""
+    return and_(~o.withdrawn, or_(o.deadline.is_(None), o.deadline >= today))
 
 
 def status(today: date):

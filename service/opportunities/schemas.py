@@ -141,6 +141,9 @@ class FacetCount(OutputModel):
 
 
 class Facets(OutputModel):
+    approximate: bool = Field(
+        False, description="Counted on a sample and rounded: the search matched too many rows to count them all quickly."
+    )
     kind: list[FacetCount]
     country: list[FacetCount]
     sector: list[FacetCount]

@@ -17,7 +17,7 @@ costs more than running it.
 """
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -141,16 +141,16 @@ def _ids_of(model, slugs):
     return select(model.id).where(model.slug == func.any(slugs)).scalar_subquery()
 
 
-def _opportunity_filters(s: Shape) -> list:
-    """Conditions that are not facets: text, open, deadline range, poster."""
-    o = Opportunity
+def _opportunity_filters(s: Shape, o=Opportunity) -> list:
+    """Conditions that are not facets: text, open, deadline range, poster. o is the table,
+    or a sample of it (facets of broad searches)."""
     conditions = []
     if s.text:
         conditions.append(o.search.op("@@")(QUERY))
     if s.open:
         # Implied by is_open, but stated on the indexed sort key so that a walk in deadline
         # order starts at today instead of stepping over every past deadline.
-        conditions += [is_open(TODAY), deadline_key(o.deadline) >= TODAY]
+        conditions += [is_open(TODAY, o), deadline_key(o.deadline) >= TODAY]
     if s.deadline_after:
         conditions.append(o.deadline >= DEADLINE_AFTER)
     if s.deadline_before:
@@ -162,9 +162,8 @@ def _opportunity_filters(s: Shape) -> list:
     return conditions
 
 
-def _opportunity_facets(s: Shape) -> dict[str, Any]:
+def _opportunity_facets(s: Shape, o=Opportunity) -> dict[str, Any]:
     """Per facet, the condition its filter puts on opportunities (true when not filtered)."""
-    o = Opportunity
     return {
         "kind": o.kind == func.any(KINDS) if s.kinds else true(),
         "country": o.countries.overlap(COUNTRIES) if s.country else true(),
@@ -308,37 +307,3 @@ def page_statement(s: Shape) -> Select:
         .outerjoin(Partnership, Partnership.id == page.c.partnership_id)
         .order_by(*order)
     )
-
-
-# Facets -----------------------------------------------------------------------------------
-
-
-def facets_statement(s: Shape) -> Select:
-    # Facets do not depend on the sort or the page.
-    return _facets_statement(replace(s, sort="deadline", after_cursor=False))
-
-
-@lru_cache(maxsize=512)
-def _facets_statement(s: Shape) -> Select:
-    """(facet, value, count) for kind, country and sector. Each facet counts the rows that
-    pass every other filter, so a selected value does not hide its siblings. Both tables
-    always count, whatever the kind filter: kind is itself a facet."""
-    o, m = Opportunity, Mission
-
-    def flags(facets: dict[str, Any]) -> list:
-        return [facets[name].label(f"in_{name}") for name in ("kind", "country", "sector")]
-
-    opportunities = select(
-        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *flags(_opportunity_facets(s)),
-    ).where(*_opportunity_filters(s))
-    missions = select(
-        literal("mission", String).label("kind"), array([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *flags(_mission_facets(s)),
-    ).where(*_mission_filters(s))
-    matched = union_all(opportunities, missions).cte("matched")
-    c = matched.c
-    by_kind = select(literal("kind").label("facet"), c.kind.label("value")).where(c.in_country, c.in_sector)
-    countries = select(literal("country").label("facet"), func.unnest(c.countries).label("value")).where(c.in_kind, c.in_sector)
-    sectors = select(literal("sector").label("facet"), func.unnest(c.sectors).label("value")).where(c.in_kind, c.in_country)
-    values = union_all(by_kind, countries, sectors).subquery("facet_values")
-    return select(values.c.facet, values.c.value, func.count().label("count")).group_by(values.c.facet, values.c.value)

@@ -7,10 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.pagination import encode_cursor
 from service.models import Mission, Opportunity
-from service.opportunities import highlight, search
-from service.opportunities.schemas import Facets, Highlight, SearchPage, SearchQuery, SearchResult
-
-FACET_VALUES = 50
+from service.opportunities import facets, highlight, search
+from service.opportunities.schemas import Highlight, SearchPage, SearchQuery, SearchResult
 
 
 def _organiser(row) -> dict | None:
@@ -30,16 +28,6 @@ def _result(row) -> SearchResult:
         deadline=row.deadline, organiser=_organiser(row), link=f"/v1/{resource}/{row.id}", created_at=row.created_at,
         score=getattr(row, "rank", None),
     )
-
-
-async def _facets(session: AsyncSession, p: search.Plan) -> Facets:
-    counts: dict[str, list] = {"kind": [], "country": [], "sector": []}
-    for facet, value, count in await session.execute(search.facets_statement(p.shape), p.params):
-        counts[facet].append({"value": value, "count": count})
-    for values in counts.values():
-        values.sort(key=lambda v: (-v["count"], v["value"]))
-        del values[FACET_VALUES:]
-    return Facets.model_validate(counts)
 
 
 async def _descriptions(session: AsyncSession, results: list[SearchResult]) -> dict:
@@ -72,10 +60,11 @@ async def _highlight(session: AsyncSession, q: str, results: list[SearchResult])
 
 async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
     p = search.plan(query, today, limit=query.limit + 1)
-    if p.shape.text:
+    s = p.shape
+    if s.text or s.country or s.sector or s.cluster or s.partnership:
         # Prepared statements are reused with generic plans after a few runs, but the best
-        # plan for a text search depends on the words: a rare word wants the text index, a
-        # common one the deadline index. Plan text searches for their values every time.
+        # plan for these depends on the values: a rare word or country wants its index, a
+        # common one the walk in deadline order. Plan them for their values every time.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = list(await session.execute(search.page_statement(p.shape), p.params))
     results = [_result(r) for r in rows[: query.limit]]
@@ -85,7 +74,7 @@ async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchP
         cursor = encode_cursor(p.sort, getattr(last, p.sort.field.column.name), last.id)
     page = SearchPage(items=results, next_cursor=cursor)
     if query.facets:
-        page.facets = await _facets(session, p)
+        page.facets = await facets.counts(session, p.shape, p.params)
     if query.highlight and query.q:
         await _highlight(session, query.q, results)
     return page

@@ -1,0 +1,144 @@
+"""Facet counts for a search: per kind, country and sector, each counted without its own
+filter (so a UI can show "USA (12)" while Canada is selected).
+
+Counting is exact while a search is narrow enough to count quickly. A broad search (the
+planner expects more than EXACT_LIMIT opportunity rows to count) is counted on a block
+sample of the opportunities, scaled up and flagged approximate: counting 600,000 open
+opportunities exactly takes seconds, which no search box can wait for, and at that size
+"about 120,000" tells a user what the exact figure would. Missions, a small table, are
+always counted exactly.
+"""
+
+import json
+import time
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Float, Select, String, bindparam, func, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from service.models import Mission, Opportunity
+from service.opportunities import search
+from service.opportunities.schemas import Facets
+from service.opportunities.search import Shape
+
+EXACT_LIMIT = 20_000
+SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
+MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
+FACET_VALUES = 50
+FACETS = ("kind", "country", "sector")
+SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
+
+
+def _flags(facets: dict[str, Any]) -> list:
+    return [facets[name].label(f"in_{name}") for name in FACETS]
+
+
+def _opportunity_rows(s: Shape, o, weight) -> Select:
+    """The opportunity rows some facet counts: those passing the non-facet filters and at
+    least two of the three facet filters (each facet ignores only its own)."""
+    facets = search._opportunity_facets(s, o)
+    two_of_three = or_(
+        facets["country"] & facets["sector"], facets["kind"] & facets["sector"], facets["kind"] & facets["country"]
+    )
+    return select(
+        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *_flags(facets),
+        weight.label("weight"),
+    ).where(*search._opportunity_filters(s, o), two_of_three)
+
+
+def _mission_rows(s: Shape) -> Select:
+    m = Mission
+    return select(
+        literal("mission", String).label("kind"), array([m.destination_country], type_=String).label("countries"),
+        m.sectors.label("sectors"), *_flags(search._mission_facets(s)), literal(1.0, Float).label("weight"),
+    ).where(*search._mission_filters(s))
+
+
+def _counts(opportunities: Select, missions: Select) -> Select:
+    """(facet, value, weighted count) over both."""
+    c = union_all(opportunities, missions).cte("matched").c
+    by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(c.in_country, c.in_sector)
+    countries = select(literal("country").label("facet"), func.unnest(c.countries).label("value"), c.weight).where(
+        c.in_kind, c.in_sector
+    )
+    sectors = select(literal("sector").label("facet"), func.unnest(c.sectors).label("value"), c.weight).where(
+        c.in_kind, c.in_country
+    )
+    values = union_all(by_kind, countries, sectors).subquery("facet_values")
+    return select(values.c.facet, values.c.value, func.sum(values.c.weight).label("count")).group_by(
+        values.c.facet, values.c.value
+    )
+
+
+@lru_cache(maxsize=512)
+def exact_statement(s: Shape) -> Select:
+    return _counts(_opportunity_rows(s, Opportunity, literal(1.0, Float)), _mission_rows(s))
+
+
+@lru_cache(maxsize=512)
+def sampled_statement(s: Shape) -> Select:
+    """Opportunities counted on a SYSTEM block sample of :sample_percent of the table, each
+    sampled row standing for 100 / :sample_percent rows; missions counted exactly."""
+    table = Opportunity.__table__.tablesample(func.system(SAMPLE_PERCENT), name="sample", seed=literal(7))
+    sample = aliased(Opportunity, table)
+    return _counts(_opportunity_rows(s, sample, literal(100.0, Float) / SAMPLE_PERCENT), _mission_rows(s))
+
+
+@lru_cache(maxsize=512)
+def _estimate_statement(s: Shape) -> Select:
+    return _opportunity_rows(s, Opportunity, literal(1.0, Float))
+
+
+# Planner estimates, by search, for a few minutes: asking costs a planning round trip, and
+# the answer only moves when the table's statistics do.
+ESTIMATE_SECONDS = 300
+_estimates: dict[str, tuple[float, float]] = {}
+
+
+async def _expected_rows(session: AsyncSession, s: Shape, params: dict) -> float:
+    key = json.dumps([repr(s), params], default=str, sort_keys=True)
+    cached = _estimates.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    if len(_estimates) > 4096:
+        _estimates.clear()
+    rows = await _explain_rows(session, s, params)
+    _estimates[key] = (time.monotonic() + ESTIMATE_SECONDS, rows)
+    return rows
+
+
+async def _explain_rows(session: AsyncSession, s: Shape, params: dict) -> float:
+    """The planner's estimate of how many opportunity rows the facets would count."""
+    connection = await session.connection()
+    compiled = _estimate_statement(s).compile(dialect=connection.dialect)
+    values = compiled.construct_params(params)
+    sql = "EXPLAIN (FORMAT JSON) " + str(compiled)
+    plan = (await connection.exec_driver_sql(sql, tuple(values[name] for name in compiled.positiontup))).scalar()
+    return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+
+
+def _rounded(count: float) -> int:
+    """A scaled-up count, to two significant digits (it is an estimate)."""
+    if count < 100:
+        return max(1, round(count))
+    digits = len(str(int(count))) - 2
+    return int(round(count, -digits))
+
+
+async def counts(session: AsyncSession, s: Shape, params: dict) -> Facets:
+    expected = await _expected_rows(session, s, params)
+    if expected <= EXACT_LIMIT:
+        rows, approximate = await session.execute(exact_statement(s), params), False
+    else:
+        percent = min(MAX_SAMPLE_PERCENT, 100.0 * SAMPLED_MATCHES / expected)
+        rows, approximate = await session.execute(sampled_statement(s), params | {"sample_percent": percent}), True
+    found: dict[str, list] = {name: [] for name in FACETS}
+    for facet, value, count in rows:
+        found[facet].append({"value": value, "count": _rounded(count) if approximate else int(count)})
+    for values in found.values():
+        values.sort(key=lambda v: (-v["count"], v["value"]))
+        del values[FACET_VALUES:]
+    return Facets(approximate=approximate, **found)
