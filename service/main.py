@@ -2,7 +2,7 @@
 
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,16 +38,11 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def api_router() -> APIRouter:
-    v1 = APIRouter(prefix="/v1")
-    routers = (
-        clusters_router, partnerships_router, sectors_router, markets_router,
-        calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
-        missions_router, agreements_router, calendar_sources, opportunities_router, matching_router,
-    )
-    for router in routers:
-        v1.include_router(router)
-    return v1
+V1_ROUTERS = (
+    clusters_router, partnerships_router, sectors_router, markets_router,
+    calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
+    missions_router, agreements_router, calendar_sources, opportunities_router, matching_router,
+)
 
 
 def create_app(
@@ -91,7 +86,8 @@ def create_app(
     if sessionmaker is not None:
         app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker
     register_error_handlers(app)
-    app.include_router(api_router())
+    for router in V1_ROUTERS:  # one level of routers: each extra level costs every request a walk
+        app.include_router(router, prefix="/v1")
     ops.install(app, settings)
     openapi.install(app)
     return app
