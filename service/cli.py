@@ -149,6 +149,78 @@ def sync_calendars() -> None:
     raise typer.Exit(1 if failures else 0)
 
 
+keys_app = typer.Typer(help="Issue, list and revoke API keys (directly in the database).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+async def _with_session(work):
+    """Run work(session) in one transaction against the configured database."""
+    from service.db import create_engine, create_sessionmaker, database_url
+
+    settings = get_settings()
+    engine = create_engine(database_url(settings), settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _run(work):
+    from service.db import stop_embedded
+    from service.errors import ServiceError
+
+    try:
+        return asyncio.run(_with_session(work))
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        stop_embedded()
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option(help="write, bulk or admin.")] = "write",
+    cluster: Annotated[str | None, typer.Option(help="Bind the key to this cluster (slug).")] = None,
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "command line",
+) -> None:
+    """Issue a key and print it (shown once; only its hash is stored)."""
+    from service.access import service as access
+    from service.access.schemas import ApiKeyCreate
+
+    try:
+        data = ApiKeyCreate(name=name, scope=scope, cluster=cluster)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    created = _run(lambda session: access.create(session, data))
+    typer.echo(created.key)
+    typer.echo(f"id {created.id}, scope {created.scope}" + (f", bound to {created.cluster}" if created.cluster else ""), err=True)
+
+
+@keys_app.command("list")
+def keys_list(all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False) -> None:
+    """List keys (never their secrets)."""
+    from service.access import service as access
+
+    for key in _run(lambda session: access.listing(session, include_revoked=all_keys)):
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        typer.echo(f"{key.id}  pop_{key.prefix}_…  {key.scope:<5}  {key.cluster or '-':<24}  {state}  {key.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.")]) -> None:
+    """Revoke a key: it stops working at once."""
+    from service.access import service as access
+    from service.kit.clock import Clock
+
+    _run(lambda session: access.revoke(session, key, Clock()))
+    typer.echo(f"revoked {key}")
+
+
 @app.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),

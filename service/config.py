@@ -62,6 +62,13 @@ class CalendarSettings(BaseModel):
         return value
 
 
+class AccessSettings(BaseModel):
+    reads_require_key: bool = Field(False, description="Require an API key for reads too (writes always need one).")
+    if_match_required: bool = Field(
+        False, description="Refuse PATCH, PUT and DELETE without If-Match (428), so no write can overwrite blindly."
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
@@ -130,6 +137,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
     calendar: CalendarSettings = CalendarSettings()
+    access: AccessSettings = AccessSettings()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()
     log: LogSettings = LogSettings()

@@ -2,11 +2,13 @@
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, openapi, ops
+from service.access.principal import read_access
+from service.access.router import router as access_router
 from service.agreements.router import router as agreements_router
 from service.calendar.router import feeds as calendar_feeds
 from service.calendar.router import sources as calendar_sources
@@ -39,7 +41,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 V1_ROUTERS = (
-    clusters_router, partnerships_router, sectors_router, markets_router,
+    access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router,
 )
@@ -86,8 +88,9 @@ def create_app(
     if sessionmaker is not None:
         app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker
     register_error_handlers(app)
-    for router in V1_ROUTERS:  # one level of routers: each extra level costs every request a walk
-        app.include_router(router, prefix="/v1")
+    # One level of routers: each extra level costs every request a walk.
+    for router in V1_ROUTERS:
+        app.include_router(router, prefix="/v1", dependencies=[Depends(read_access)])
     ops.install(app, settings)
     openapi.install(app)
     return app

@@ -14,9 +14,12 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 ERRORS = {
     304: "Not modified: the If-None-Match ETag is current.",
+    401: "No valid API key: missing, malformed, unknown or revoked (see WWW-Authenticate).",
+    403: "The API key's scope does not allow this, or a cluster-bound key would create what it does not own.",
     404: "No such resource.",
     409: "Conflicts with stored data (duplicate natural key, still referenced).",
     412: "If-Match does not match the current ETag.",
+    428: "If-Match is required by this deployment for changes.",
     413: "The request body is larger than the service accepts.",
     422: "Invalid input: unknown fields, bad values, bad query parameters.",
     429: "Too many requests from this client; retry after Retry-After seconds.",
@@ -27,19 +30,22 @@ RETRY_AFTER = {
 }
 
 
+WRITES = ("post", "put", "patch", "delete")
+
+
 def _statuses(method: str, path: str) -> set[int]:
     has_id = "{" in path
-    statuses = {422, 429, 503}
+    statuses = {401, 422, 429, 503}
     if has_id:
         statuses.add(404)
     if method == "get" and has_id:
         statuses.add(304)
     if method in ("post", "put", "patch"):
         statuses.add(413)
-    if method in ("post", "put", "patch", "delete"):
-        statuses.add(409)
+    if method in WRITES:
+        statuses |= {403, 409}
         if has_id:
-            statuses.add(412)
+            statuses |= {412, 428}
     return statuses
 
 
@@ -49,6 +55,8 @@ def _error_response(status: int) -> dict:
     response = {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
     if status in (429, 503):
         response["headers"] = RETRY_AFTER
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
     return response
 
 
@@ -62,11 +70,16 @@ def build_openapi(app: FastAPI) -> dict:
         schemas[name] = schema
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    document["components"]["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer pop_...`."}
+    }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = {k: v for k, v in operation["responses"].items() if not k.startswith(("4", "5"))}
             responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path))}
             operation["responses"] = responses
+            # Reads are public by default, and a key is welcome; writes need one.
+            operation["security"] = [{"apiKey": []}] if method in WRITES else [{}, {"apiKey": []}]
     return document
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from service.access import service as access
+from service.access.schemas import ApiKeyCreate
 from service.config import Settings
 from service.db import start_embedded, stop_embedded, to_asyncpg_url
 from service.kit.clock import FixedClock
@@ -136,10 +138,34 @@ async def _no_server_errors(response: httpx.Response) -> None:
         pytest.fail(f"{response.request.method} {response.request.url} answered {response.status_code}: {response.text}")
 
 
+async def issue_key(session, scope: str = "admin", cluster: str | None = None) -> str:
+    """A real API key, committed to the test's transaction."""
+    created = await access.create(session, ApiKeyCreate(name=f"tests ({scope})", scope=scope, cluster=cluster))
+    await session.commit()
+    return created.key
+
+
 @pytest.fixture
-async def client(app):
+async def admin_key(session):
+    return await issue_key(session, "admin")
+
+
+def make_client(app, key: str | None = None) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", event_hooks={"response": [_no_server_errors]}
-    ) as client:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers, event_hooks={"response": [_no_server_errors]}
+    )
+
+
+@pytest.fixture
+async def client(app, admin_key):
+    """A client acting with an admin key: most tests are about behaviour, not access."""
+    async with make_client(app, admin_key) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(app):
+    async with make_client(app) as client:
         yield client

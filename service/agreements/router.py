@@ -2,11 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.agreements import service
 from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
 from service.db import SessionDep
 from service.kit.clock import ClockDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
@@ -25,8 +26,10 @@ async def list_agreements(
 
 
 @router.post("", status_code=201, summary="Record a cooperation agreement")
-async def create_agreement(session: SessionDep, clock: ClockDep, response: Response, body: AgreementCreate) -> Agreement:
-    agreement = await service.create(session, body, clock.today())
+async def create_agreement(
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: AgreementCreate
+) -> Agreement:
+    agreement = await service.create(session, body, clock.today(), write)
     return created(response, f"/v1/agreements/{agreement.id}", agreement)
 
 
@@ -39,14 +42,14 @@ async def get_agreement(
 
 @router.patch("/{agreement}", summary="Change an agreement (merge)")
 async def update_agreement(
-    session: SessionDep, clock: ClockDep, response: Response, agreement: AgreementRef, body: AgreementPatch,
-    preconditions: PreconditionsDep,
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, agreement: AgreementRef,
+    body: AgreementPatch,
 ) -> Agreement:
-    return with_etag(response, await service.update(session, agreement, body, preconditions, clock.today()))
+    return with_etag(response, await service.update(session, agreement, body, write, clock.today()))
 
 
 @router.delete("/{agreement}", status_code=204, summary="Delete an agreement")
 async def delete_agreement(
-    session: SessionDep, clock: ClockDep, agreement: AgreementRef, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, clock: ClockDep, agreement: AgreementRef
 ) -> None:
-    await service.delete(session, agreement, preconditions, clock.today())
+    await service.delete(session, agreement, write, clock.today())

@@ -6,10 +6,10 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.agreements import repository
 from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
 from service.errors import InvalidInput, NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -46,7 +46,7 @@ def _agreement_id(ref: str) -> uuid.UUID:
 async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
     found = await repository.get(session, _agreement_id(ref), today, for_update=for_update)
     if found is None:
-        raise NotFound(f"There is no agreement '{ref}'.")
+        raise _not_found(ref)
     return found
 
 
@@ -74,12 +74,22 @@ async def _mission_id(session: AsyncSession, ref: str | None) -> uuid.UUID | Non
     return found
 
 
-async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate) -> None:
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no agreement '{ref}'.")
+
+
+async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate, write: Write, what: str) -> None:
+    """Copy a validated agreement onto its row; a bound key must stay among its parties."""
     await ensure_known(session, data.sectors)
     clusters = await resolve(session, Cluster, data.clusters)
     errors = unknown_references(data.clusters, clusters, "body.clusters", "cluster")
     if errors:
         raise InvalidInput("Some parties are unknown clusters.", errors=errors)
+    parties = [clusters[r].id for r in data.clusters]
+    if what == "create":
+        write.principal.may_create("agreements (as a party)", parties)
+    else:
+        write.principal.keeps(parties, "the agreement")
     partnership_id = None
     if data.partnership:
         found = await resolve(session, Partnership, [data.partnership])
@@ -102,28 +112,28 @@ def _duplicate(data: AgreementCreate) -> str:
     return f"An agreement with external_id '{data.external_id}' already exists."
 
 
-async def create(session: AsyncSession, data: AgreementCreate, today: date) -> Agreement:
+async def create(session: AsyncSession, data: AgreementCreate, today: date, write: Write) -> Agreement:
     row = AgreementRow(parties=[])
-    await _apply(session, row, data)
+    await _apply(session, row, data, write, "create")
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
     return to_schema(*await repository.get(session, row.id, today))
 
 
 async def update(
-    session: AsyncSession, ref: str, patch: AgreementPatch, preconditions: Preconditions, today: date
+    session: AsyncSession, ref: str, patch: AgreementPatch, write: Write, today: date
 ) -> Agreement:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    preconditions.check(current)
+    write.check(current, [p.cluster_id for p in row.parties], _not_found(ref))
     data = merge(AgreementCreate, as_input(current), patch)
-    await _apply(session, row, data)
+    await _apply(session, row, data, write, "update")
     await flush(session, duplicate=_duplicate(data))
     return to_schema(*await repository.get(session, row.id, today))
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    preconditions.check(to_schema(row, status))
+    write.check(to_schema(row, status), [p.cluster_id for p in row.parties], _not_found(ref))
     await session.delete(row)
     await flush(session)

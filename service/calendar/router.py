@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.calendar import service
 from service.calendar.schemas import (
     CalendarSource,
@@ -16,7 +17,7 @@ from service.calendar.schemas import (
 from service.db import SessionDep
 from service.errors import PayloadTooLarge, UnsupportedMediaType
 from service.kit.clock import ClockDep
-from service.kit.http import PreconditionsDep, conditional_body, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_body, conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 
 CALENDAR = "text/calendar; charset=utf-8"
@@ -61,7 +62,7 @@ FEED_BODY = {
 
 @feeds.post("/import", openapi_extra=FEED_BODY, summary="Take in missions from an uploaded calendar")
 async def import_missions(
-    session: SessionDep, clock: ClockDep, request: Request,
+    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request,
     source: Annotated[str | None, Query(max_length=80, description="Apply as this source's full feed (missing events get cancelled).")] = None,
 ) -> SyncReport:
     """Upsert missions by event UID: text/calendar (RFC 5545) or application/json (a JSON feed)."""
@@ -75,7 +76,7 @@ async def import_missions(
         content += chunk
         if len(content) > limit:
             raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
-    return await service.import_feed(session, bytes(content), formats[media_type], source, clock)
+    return await service.import_feed(session, bytes(content), formats[media_type], source, clock, write)
 
 
 @sources.get("", summary="List calendar sources")
@@ -88,8 +89,10 @@ async def list_calendar_sources(
 
 
 @sources.post("", status_code=201, summary="Register a calendar feed to take missions from")
-async def create_calendar_source(session: SessionDep, response: Response, body: CalendarSourceCreate) -> CalendarSource:
-    source = await service.create(session, body)
+async def create_calendar_source(
+    session: SessionDep, write: WriteDep, response: Response, body: CalendarSourceCreate
+) -> CalendarSource:
+    source = await service.create(session, body, write)
     return created(response, f"/v1/calendar-sources/{source.id}", source)
 
 
@@ -100,16 +103,18 @@ async def get_calendar_source(session: SessionDep, request: Request, response: R
 
 @sources.patch("/{source}", summary="Change a calendar source")
 async def update_calendar_source(
-    session: SessionDep, response: Response, source: SourceRef, body: CalendarSourcePatch, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, response: Response, source: SourceRef, body: CalendarSourcePatch
 ) -> CalendarSource:
-    return with_etag(response, await service.update(session, source, body, preconditions))
+    return with_etag(response, await service.update(session, source, body, write))
 
 
 @sources.delete("/{source}", status_code=204, summary="Delete a calendar source that no mission came from")
-async def delete_calendar_source(session: SessionDep, source: SourceRef, preconditions: PreconditionsDep) -> None:
-    await service.delete(session, source, preconditions)
+async def delete_calendar_source(session: SessionDep, write: WriteDep, source: SourceRef) -> None:
+    await service.delete(session, source, write)
 
 
 @sources.post("/{source}/sync", summary="Fetch the feed now and apply it")
-async def sync_calendar_source(session: SessionDep, clock: ClockDep, request: Request, source: SourceRef) -> SyncReport:
-    return await service.sync_source(session, source, request.app.state.settings.calendar, clock)
+async def sync_calendar_source(
+    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request, source: SourceRef
+) -> SyncReport:
+    return await service.sync_source(session, source, request.app.state.settings.calendar, clock, write)

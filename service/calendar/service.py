@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import SYSTEM_WRITE, Write
 from service.calendar import ics, sync
 from service.calendar.fetch import FetchPolicy, fetch
 from service.calendar.parse import Defaults, FeedRejected, parse
@@ -21,7 +22,6 @@ from service.calendar.schemas import (
 from service.config import CalendarSettings
 from service.errors import InvalidInput, NotFound
 from service.kit.clock import Clock
-from service.kit.http import Preconditions
 from service.kit.lookup import flush
 from service.kit.pagination import Page, SortField, next_cursor, order_and_seek, parse_sort
 from service.kit.patching import merge
@@ -71,7 +71,7 @@ async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False)
         stmt = stmt.with_for_update()
     row = (await session.scalars(stmt)).one_or_none()
     if row is None:
-        raise NotFound(f"There is no calendar source '{ref}'.")
+        raise _not_found(ref)
     return row
 
 
@@ -91,7 +91,12 @@ def _duplicate(data) -> str:
     return f"A calendar source with URL {data.url} is already registered."
 
 
-async def create(session: AsyncSession, data: CalendarSourceCreate) -> CalendarSource:
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no calendar source '{ref}'.")
+
+
+async def create(session: AsyncSession, data: CalendarSourceCreate, write: Write) -> CalendarSource:
+    write.principal.unbound_only("register calendar sources")
     await ensure_known(session, data.default_sectors, "body.default_sectors")
     row = SourceRow(**data.model_dump())
     session.add(row)
@@ -99,10 +104,10 @@ async def create(session: AsyncSession, data: CalendarSourceCreate) -> CalendarS
     return CalendarSource.model_validate(row)
 
 
-async def update(session: AsyncSession, ref: str, patch: CalendarSourcePatch, preconditions: Preconditions) -> CalendarSource:
+async def update(session: AsyncSession, ref: str, patch: CalendarSourcePatch, write: Write) -> CalendarSource:
     row = await _get_row(session, ref, for_update=True)
     current = CalendarSource.model_validate(row)
-    preconditions.check(current)
+    write.check(current, [], _not_found(ref))
     data = merge(CalendarSourceCreate, current.model_dump(include=set(CalendarSourceCreate.model_fields)), patch)
     await ensure_known(session, data.default_sectors, "body.default_sectors")
     if data.url != row.url:  # another feed: forget what the old one answered
@@ -113,9 +118,9 @@ async def update(session: AsyncSession, ref: str, patch: CalendarSourcePatch, pr
     return CalendarSource.model_validate(row)
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    preconditions.check(CalendarSource.model_validate(row))
+    write.check(CalendarSource.model_validate(row), [], _not_found(ref))
     await session.delete(row)
     await flush(session, referenced="Missions were taken from this source; they stay, so the source stays too.")
 
@@ -135,9 +140,12 @@ def _defaults(row: SourceRow) -> Defaults:
     return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country)
 
 
-async def sync_source(session: AsyncSession, ref: str, settings: CalendarSettings, clock: Clock) -> SyncReport:
+async def sync_source(
+    session: AsyncSession, ref: str, settings: CalendarSettings, clock: Clock, write: Write = SYSTEM_WRITE
+) -> SyncReport:
     """Fetch a source's feed and apply it; a feed that cannot be used changes nothing (422)."""
     row = await _get_row(session, ref)
+    write.check(CalendarSource.model_validate(row), [], _not_found(ref))
     try:
         fetched = await fetch(row.url, fetch_policy(settings), row.etag, row.last_modified)
         results = parse(fetched.content, row.format, _defaults(row)) if fetched.content is not None else []
@@ -154,10 +162,11 @@ async def sync_source(session: AsyncSession, ref: str, settings: CalendarSetting
 
 
 async def import_feed(
-    session: AsyncSession, content: bytes, fmt: str, source_ref: str | None, clock: Clock
+    session: AsyncSession, content: bytes, fmt: str, source_ref: str | None, clock: Clock, write: Write
 ) -> SyncReport:
     """Apply an uploaded feed: as the given source's (a full feed: missing events are
     cancelled), or, without a source, as uploads keyed by UID (nothing is cancelled)."""
+    write.principal.unbound_only("import calendars")
     row = await _get_row(session, source_ref, for_update=True) if source_ref else None
     try:
         results = parse(content, fmt, _defaults(row) if row else Defaults())

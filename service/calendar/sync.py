@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.access.principal import SYSTEM_WRITE
 from service.calendar.parse import FeedEvent, Rejection
 from service.calendar.schemas import Rejected, SyncReport
 from service.missions import service as missions
@@ -66,7 +67,7 @@ async def _apply_event(session, source_id, mission: Mission | None, event: FeedE
     mark = fingerprint(event)
     origin = {"source_sequence": event.sequence, "source_fingerprint": mark}
     if mission is None:
-        await missions.create(session, event.mission, today, source_id=source_id, source_uid=event.uid, **origin)
+        await missions.create(session, event.mission, today, SYSTEM_WRITE, source_id=source_id, source_uid=event.uid, **origin)
         report.created += 1
         return
     stale = mission.source_sequence is not None and event.sequence < mission.source_sequence
@@ -76,7 +77,7 @@ async def _apply_event(session, source_id, mission: Mission | None, event: FeedE
     was_cancelled = mission.cancelled
     for field, value in origin.items():
         setattr(mission, field, value)
-    await missions.replace(session, mission, event.mission, today)
+    await missions.replace(session, mission, event.mission, today, SYSTEM_WRITE)
     if event.mission.cancelled and not was_cancelled:
         report.cancelled += 1
     else:

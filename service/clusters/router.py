@@ -2,10 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.clusters import service
 from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
 from service.db import SessionDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.lookup import Ref
 from service.kit.pagination import Page
 
@@ -22,8 +23,8 @@ async def list_clusters(
 
 
 @router.post("", status_code=201, summary="Register a cluster")
-async def create_cluster(session: SessionDep, response: Response, body: ClusterCreate) -> Cluster:
-    cluster = await service.create(session, body)
+async def create_cluster(session: SessionDep, write: WriteDep, response: Response, body: ClusterCreate) -> Cluster:
+    cluster = await service.create(session, body, write)
     return created(response, f"/v1/clusters/{cluster.id}", cluster)
 
 
@@ -34,11 +35,11 @@ async def get_cluster(session: SessionDep, request: Request, response: Response,
 
 @router.patch("/{cluster}", summary="Change a cluster (merge)")
 async def update_cluster(
-    session: SessionDep, response: Response, cluster: Ref, body: ClusterPatch, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, response: Response, cluster: Ref, body: ClusterPatch
 ) -> Cluster:
-    return with_etag(response, await service.update(session, cluster, body, preconditions))
+    return with_etag(response, await service.update(session, cluster, body, write))
 
 
 @router.delete("/{cluster}", status_code=204, summary="Delete a cluster that is no partnership's member")
-async def delete_cluster(session: SessionDep, cluster: Ref, preconditions: PreconditionsDep) -> None:
-    await service.delete(session, cluster, preconditions)
+async def delete_cluster(session: SessionDep, write: WriteDep, cluster: Ref) -> None:
+    await service.delete(session, cluster, write)

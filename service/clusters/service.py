@@ -2,10 +2,10 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.clusters import repository
 from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
 from service.errors import NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -32,7 +32,7 @@ def as_input(cluster: Cluster) -> dict:
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> ClusterRow:
     row = await repository.get(session, ref, for_update=for_update)
     if row is None:
-        raise NotFound(f"There is no cluster '{ref}'.")
+        raise _not_found(ref)
     return row
 
 
@@ -52,17 +52,22 @@ async def _save(session: AsyncSession, row: ClusterRow, slug: str) -> Cluster:
     return Cluster.model_validate(row)
 
 
-async def create(session: AsyncSession, data: ClusterCreate) -> Cluster:
+async def create(session: AsyncSession, data: ClusterCreate, write: Write) -> Cluster:
+    write.principal.unbound_only("create clusters")
     await ensure_known(session, data.sectors)
     row = ClusterRow(**_columns(data))
     session.add(row)
     return await _save(session, row, data.slug)
 
 
-async def update(session: AsyncSession, ref: str, patch: ClusterPatch, preconditions: Preconditions) -> Cluster:
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no cluster '{ref}'.")
+
+
+async def update(session: AsyncSession, ref: str, patch: ClusterPatch, write: Write) -> Cluster:
     row = await _get_row(session, ref, for_update=True)
     current = Cluster.model_validate(row)
-    preconditions.check(current)
+    write.check(current, [row.id], _not_found(ref))
     merged = merge(ClusterCreate, as_input(current), patch)
     await ensure_known(session, merged.sectors)
     for column, value in _columns(merged).items():
@@ -70,9 +75,9 @@ async def update(session: AsyncSession, ref: str, patch: ClusterPatch, precondit
     return await _save(session, row, merged.slug)
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    preconditions.check(Cluster.model_validate(row))
+    write.check(Cluster.model_validate(row), [row.id], _not_found(ref))
     await session.delete(row)
     await flush(
         session,

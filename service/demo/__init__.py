@@ -12,6 +12,7 @@ from importlib.resources import files
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import SYSTEM_WRITE
 from service.agreements import service as agreements
 from service.agreements.schemas import AgreementCreate
 from service.clusters import service as clusters
@@ -45,19 +46,19 @@ async def is_empty(session: AsyncSession) -> bool:
 async def _mission(session: AsyncSession, record: dict, today: date) -> None:
     """A mission and the clusters that took part (a sub-resource in the API)."""
     participants = record.pop("participants", [])
-    mission = await missions.create(session, MissionCreate.model_validate(record), today)
+    mission = await missions.create(session, MissionCreate.model_validate(record), today, SYSTEM_WRITE)
     for participant in participants:
-        await missions.add_participant(session, str(mission.id), ParticipantIn.model_validate(participant), today)
+        await missions.add_participant(session, str(mission.id), ParticipantIn.model_validate(participant), today, SYSTEM_WRITE)
 
 
 async def load(session: AsyncSession, today: date) -> dict[str, int]:
     """Create every demo record, in the order references need; the caller commits."""
     steps = [
-        ("clusters", ("clusters.ndjson", "extra_clusters.ndjson"), lambda r: clusters.create(session, ClusterCreate.model_validate(r))),
-        ("partnerships", ("partnerships.ndjson",), lambda r: partnerships.create(session, PartnershipCreate.model_validate(r))),
+        ("clusters", ("clusters.ndjson", "extra_clusters.ndjson"), lambda r: clusters.create(session, ClusterCreate.model_validate(r), SYSTEM_WRITE)),
+        ("partnerships", ("partnerships.ndjson",), lambda r: partnerships.create(session, PartnershipCreate.model_validate(r), SYSTEM_WRITE)),
         ("missions", ("missions.ndjson",), lambda r: _mission(session, r, today)),
-        ("agreements", ("agreements.ndjson",), lambda r: agreements.create(session, AgreementCreate.model_validate(r), today)),
-        ("opportunities", ("opportunities.ndjson",), lambda r: opportunities.create(session, OpportunityCreate.model_validate(r), today)),
+        ("agreements", ("agreements.ndjson",), lambda r: agreements.create(session, AgreementCreate.model_validate(r), today, SYSTEM_WRITE)),
+        ("opportunities", ("opportunities.ndjson",), lambda r: opportunities.create(session, OpportunityCreate.model_validate(r), today, SYSTEM_WRITE)),
     ]
     counts = {}
     for name, names, create in steps:

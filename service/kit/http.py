@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from service.errors import PreconditionFailed
+from service.errors import PreconditionFailed, PreconditionRequired
 from service.kit.schemas import InputModel
 
 MAX_PAGE_SIZE = 200
@@ -52,11 +52,16 @@ class Preconditions:
 
 
 async def preconditions(
+    request: Request,
     if_match: Annotated[
         str | None,
         Header(max_length=1000, description="ETag from a previous read; the write fails with 412 if the resource changed since."),
     ] = None,
 ) -> Preconditions:
+    if if_match is None and request.app.state.settings.access.if_match_required:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag you read: this deployment refuses writes that could overwrite blindly."
+        )
     return Preconditions(if_match)
 
 

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.db import SessionDep
-from service.kit.http import PreconditionsDep, conditional_read, link_next, with_etag
+from service.kit.http import conditional_read, link_next, with_etag
 from service.kit.pagination import Page
 from service.kit.types import CountryCode
 from service.markets import service
@@ -31,9 +32,9 @@ async def get_target_market(session: SessionDep, request: Request, response: Res
 @router.put("/{country}", summary="Write the market study of a country (replaces it whole)",
             responses={201: {"model": TargetMarket, "description": "The market study was created."}})
 async def put_target_market(
-    session: SessionDep, response: Response, country: CountryPath, body: MarketProfileIn, preconditions: PreconditionsDep
+    session: SessionDep, response: Response, country: CountryPath, body: MarketProfileIn, write: WriteDep
 ) -> TargetMarket:
-    market, is_new = await service.put_profile(session, country, body, preconditions)
+    market, is_new = await service.put_profile(session, country, body, write)
     if is_new:
         response.status_code = 201
         response.headers["Location"] = f"/v1/target-markets/{country}"
@@ -42,11 +43,11 @@ async def put_target_market(
 
 @router.patch("/{country}", summary="Change fields of the market study (merge)")
 async def update_target_market(
-    session: SessionDep, response: Response, country: CountryPath, body: MarketProfilePatch, preconditions: PreconditionsDep
+    session: SessionDep, response: Response, country: CountryPath, body: MarketProfilePatch, write: WriteDep
 ) -> TargetMarket:
-    return with_etag(response, await service.patch_profile(session, country, body, preconditions))
+    return with_etag(response, await service.patch_profile(session, country, body, write))
 
 
 @router.delete("/{country}", status_code=204, summary="Remove the market study (the market stays while targeted)")
-async def delete_target_market(session: SessionDep, country: CountryPath, preconditions: PreconditionsDep) -> None:
-    await service.delete_profile(session, country, preconditions)
+async def delete_target_market(session: SessionDep, write: WriteDep, country: CountryPath) -> None:
+    await service.delete_profile(session, country, write)

@@ -2,9 +2,9 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.errors import NotFound
 from service.kit.countries import country_name
-from service.kit.http import Preconditions
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
 from service.markets import repository
@@ -46,11 +46,12 @@ async def list_page(session: AsyncSession, query: TargetMarketQuery) -> Page[Tar
     return Page[TargetMarket](items=[_market(r) for r in rows], next_cursor=cursor)
 
 
-async def _locked(session: AsyncSession, country: str, preconditions: Preconditions):
-    """The profile row (locked) and the market as currently served, after If-Match."""
+async def _locked(session: AsyncSession, country: str, write: Write):
+    """The profile row (locked) and the market as currently served, after the checks.
+    Market studies belong to no cluster: keys bound to one cannot write them."""
     row = await repository.get_profile(session, country, for_update=True)
     current = await _current(session, country) or _empty(country)
-    preconditions.check(current)
+    write.check(current, [], NotFound(f"There is no market study of {country} you may change."))
     return row, current
 
 
@@ -65,23 +66,23 @@ async def _write(session: AsyncSession, country: str, row: ProfileRow | None, pr
 
 
 async def put_profile(
-    session: AsyncSession, country: str, profile: MarketProfileIn, preconditions: Preconditions
+    session: AsyncSession, country: str, profile: MarketProfileIn, write: Write
 ) -> tuple[TargetMarket, bool]:
     """Replace the market study; returns the market and whether the study is new."""
-    row, _ = await _locked(session, country, preconditions)
+    row, _ = await _locked(session, country, write)
     return await _write(session, country, row, profile), row is None
 
 
 async def patch_profile(
-    session: AsyncSession, country: str, patch: MarketProfilePatch, preconditions: Preconditions
+    session: AsyncSession, country: str, patch: MarketProfilePatch, write: Write
 ) -> TargetMarket:
-    row, current = await _locked(session, country, preconditions)
+    row, current = await _locked(session, country, write)
     base = current.profile.model_dump(mode="json", include=set(MarketProfileIn.model_fields)) if current.profile else {}
     return await _write(session, country, row, merge(MarketProfileIn, base, patch))
 
 
-async def delete_profile(session: AsyncSession, country: str, preconditions: Preconditions) -> None:
-    row, _ = await _locked(session, country, preconditions)
+async def delete_profile(session: AsyncSession, country: str, write: Write) -> None:
+    row, _ = await _locked(session, country, write)
     if row is None:
         raise NotFound(f"{country} has no market study.")
     await session.delete(row)

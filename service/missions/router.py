@@ -2,9 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.db import SessionDep
 from service.kit.clock import ClockDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 from service.missions import service
 from service.missions.schemas import (
@@ -34,8 +35,10 @@ async def list_missions(
 
 
 @router.post("", status_code=201, summary="Announce a mission")
-async def create_mission(session: SessionDep, clock: ClockDep, response: Response, body: MissionCreate) -> Mission:
-    mission = await service.create(session, body, clock.today())
+async def create_mission(
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: MissionCreate
+) -> Mission:
+    mission = await service.create(session, body, clock.today(), write)
     return created(response, f"/v1/missions/{mission.id}", mission)
 
 
@@ -48,15 +51,14 @@ async def get_mission(
 
 @router.patch("/{mission}", summary="Change a mission (merge)")
 async def update_mission(
-    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, body: MissionPatch,
-    preconditions: PreconditionsDep,
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, mission: MissionRef, body: MissionPatch,
 ) -> Mission:
-    return with_etag(response, await service.update(session, mission, body, preconditions, clock.today()))
+    return with_etag(response, await service.update(session, mission, body, write, clock.today()))
 
 
 @router.delete("/{mission}", status_code=204, summary="Delete a mission")
-async def delete_mission(session: SessionDep, clock: ClockDep, mission: MissionRef, preconditions: PreconditionsDep) -> None:
-    await service.delete(session, mission, preconditions, clock.today())
+async def delete_mission(session: SessionDep, write: WriteDep, clock: ClockDep, mission: MissionRef) -> None:
+    await service.delete(session, mission, write, clock.today())
 
 
 @router.get("/{mission}/participants", summary="List the clusters taking part")
@@ -66,9 +68,9 @@ async def list_mission_participants(session: SessionDep, clock: ClockDep, missio
 
 @router.post("/{mission}/participants", status_code=201, summary="Add a participating cluster")
 async def add_mission_participant(
-    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, body: ParticipantIn
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, mission: MissionRef, body: ParticipantIn
 ) -> Participant:
-    participant = await service.add_participant(session, mission, body, clock.today())
+    participant = await service.add_participant(session, mission, body, clock.today(), write)
     return created(response, f"/v1/missions/{mission}/participants/{participant.cluster.slug}", participant)
 
 
@@ -81,15 +83,15 @@ async def get_mission_participant(
 
 @router.patch("/{mission}/participants/{cluster}", summary="Change the number of SMEs")
 async def update_mission_participant(
-    session: SessionDep, clock: ClockDep, response: Response, mission: MissionRef, cluster: ClusterRef,
-    body: ParticipantPatch, preconditions: PreconditionsDep,
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, mission: MissionRef, cluster: ClusterRef,
+    body: ParticipantPatch,
 ) -> Participant:
-    participant = await service.update_participant(session, mission, cluster, body, preconditions, clock.today())
+    participant = await service.update_participant(session, mission, cluster, body, write, clock.today())
     return with_etag(response, participant)
 
 
 @router.delete("/{mission}/participants/{cluster}", status_code=204, summary="Remove a participating cluster")
 async def remove_mission_participant(
-    session: SessionDep, clock: ClockDep, mission: MissionRef, cluster: ClusterRef, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, clock: ClockDep, mission: MissionRef, cluster: ClusterRef
 ) -> None:
-    await service.remove_participant(session, mission, cluster, preconditions, clock.today())
+    await service.remove_participant(session, mission, cluster, write, clock.today())

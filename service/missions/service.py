@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.errors import Conflict, InvalidInput, NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -64,7 +64,7 @@ def _mission_id(ref: str) -> uuid.UUID:
 async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
     found = await repository.get(session, _mission_id(ref), today, for_update=for_update)
     if found is None:
-        raise NotFound(f"There is no mission '{ref}'.")
+        raise _not_found(ref)
     return found
 
 
@@ -116,21 +116,33 @@ def _duplicate(data: MissionCreate) -> str:
     return f"A mission with external_id '{data.external_id}' already exists."
 
 
-async def create(session: AsyncSession, data: MissionCreate, today: date, **origin) -> Mission:
+def _organising_clusters(organisers: list[MissionOrganiser]) -> list[uuid.UUID]:
+    """Who owns a mission: its organising clusters."""
+    return [o.cluster_id for o in organisers if o.cluster_id]
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no mission '{ref}'.")
+
+
+async def create(session: AsyncSession, data: MissionCreate, today: date, write: Write, **origin) -> Mission:
     """Create a mission; origin holds calendar fields (source_id, source_uid...) for imports."""
     await ensure_known(session, data.sectors)
+    organisers = await _organisers(session, data)
+    write.principal.may_create("missions (as organiser)", _organising_clusters(organisers))
     row = MissionRow(**origin)
     apply(row, data)
-    row.organisers = await _organisers(session, data)
+    row.organisers = organisers
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
     return await _reloaded(session, row.id, today)
 
 
-async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, today: date) -> Mission:
+async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, today: date, write: Write) -> Mission:
     """Make a locked mission row equal to data; unchanged fields are not written."""
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
+    write.principal.keeps(_organising_clusters(organisers), "the mission")
     apply(row, data)
     if not _same_organisers(row, organisers):
         row.organisers = organisers
@@ -139,16 +151,16 @@ async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, t
     return await _reloaded(session, row.id, today)
 
 
-async def update(session: AsyncSession, ref: str, patch: MissionPatch, preconditions: Preconditions, today: date) -> Mission:
+async def update(session: AsyncSession, ref: str, patch: MissionPatch, write: Write, today: date) -> Mission:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    preconditions.check(current)
-    return await replace(session, row, merge(MissionCreate, as_input(current), patch), today)
+    write.check(current, _organising_clusters(row.organisers), _not_found(ref))
+    return await replace(session, row, merge(MissionCreate, as_input(current), patch), today, write)
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    preconditions.check(to_schema(row, status))
+    write.check(to_schema(row, status), _organising_clusters(row.organisers), _not_found(ref))
     await session.delete(row)
     await flush(session, referenced="The mission is still referenced (an agreement signed at it); remove that link first.")
 
@@ -164,12 +176,17 @@ async def _cluster(session: AsyncSession, ref: str, location: str) -> Cluster:
 
 
 async def _participant(session: AsyncSession, mission_ref: str, cluster_ref: str, today: date, *, for_update=False):
+    """(mission row, participant row); a mission's organisers and the participant own it."""
     row, _ = await _get(session, mission_ref, today)
     found = await resolve(session, Cluster, [cluster_ref])
     participant = found and await repository.participant(session, row.id, found[cluster_ref].id, for_update=for_update)
     if not participant:
         raise NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}.")
-    return participant
+    return row, participant
+
+
+def _participation_owners(mission: MissionRow, cluster_id: uuid.UUID) -> list[uuid.UUID]:
+    return [*_organising_clusters(mission.organisers), cluster_id]
 
 
 async def list_participants(session: AsyncSession, ref: str, today: date) -> Page[Participant]:
@@ -179,12 +196,15 @@ async def list_participants(session: AsyncSession, ref: str, today: date) -> Pag
 
 
 async def get_participant(session: AsyncSession, ref: str, cluster_ref: str, today: date) -> Participant:
-    return Participant.model_validate(await _participant(session, ref, cluster_ref, today))
+    _, participant = await _participant(session, ref, cluster_ref, today)
+    return Participant.model_validate(participant)
 
 
-async def add_participant(session: AsyncSession, ref: str, data: ParticipantIn, today: date) -> Participant:
+async def add_participant(session: AsyncSession, ref: str, data: ParticipantIn, today: date, write: Write) -> Participant:
+    """Organisers add participants; a cluster may sign itself up."""
     row, _ = await _get(session, ref, today)
     cluster = await _cluster(session, data.cluster, "body.cluster")
+    write.principal.may_create("participations", _participation_owners(row, cluster.id))
     if await repository.participant(session, row.id, cluster.id):
         raise Conflict(f"Cluster '{data.cluster}' already takes part in this mission.")
     session.add(MissionParticipant(mission_id=row.id, cluster_id=cluster.id, smes=data.smes))
@@ -193,19 +213,21 @@ async def add_participant(session: AsyncSession, ref: str, data: ParticipantIn, 
 
 
 async def update_participant(
-    session: AsyncSession, ref: str, cluster_ref: str, data: ParticipantPatch, preconditions: Preconditions, today: date
+    session: AsyncSession, ref: str, cluster_ref: str, data: ParticipantPatch, write: Write, today: date
 ) -> Participant:
-    participant = await _participant(session, ref, cluster_ref, today, for_update=True)
-    preconditions.check(Participant.model_validate(participant))
+    row, participant = await _participant(session, ref, cluster_ref, today, for_update=True)
+    write.check(Participant.model_validate(participant), _participation_owners(row, participant.cluster_id),
+                NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}."))
     participant.smes = data.smes
     await flush(session)
     return Participant.model_validate(participant)
 
 
 async def remove_participant(
-    session: AsyncSession, ref: str, cluster_ref: str, preconditions: Preconditions, today: date
+    session: AsyncSession, ref: str, cluster_ref: str, write: Write, today: date
 ) -> None:
-    participant = await _participant(session, ref, cluster_ref, today, for_update=True)
-    preconditions.check(Participant.model_validate(participant))
+    row, participant = await _participant(session, ref, cluster_ref, today, for_update=True)
+    write.check(Participant.model_validate(participant), _participation_owners(row, participant.cluster_id),
+                NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}."))
     await session.delete(participant)
     await flush(session)

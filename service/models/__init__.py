@@ -1,5 +1,6 @@
 """Every table, imported here so that Alembic and the tests see the whole schema."""
 
+from service.models.access import ApiKey, IdempotencyRecord
 from service.models.agreement import Agreement, AgreementParty
 from service.models.base import Base
 from service.models.calendar_source import CalendarSource
@@ -11,6 +12,6 @@ from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
-    "Agreement", "AgreementParty", "Base", "CalendarSource", "Cluster", "MarketProfile", "Mission",
+    "Agreement", "AgreementParty", "ApiKey", "Base", "CalendarSource", "Cluster", "IdempotencyRecord", "MarketProfile", "Mission",
     "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership", "PartnershipMember", "Sector",
 ]

@@ -2,9 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.db import SessionDep
 from service.kit.clock import ClockDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.opportunities import searching, service
 from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage, SearchQuery
 
@@ -26,8 +27,10 @@ async def search_opportunities(
 
 
 @router.post("", status_code=201, summary="Post an opportunity")
-async def create_opportunity(session: SessionDep, clock: ClockDep, response: Response, body: OpportunityCreate) -> Opportunity:
-    opportunity = await service.create(session, body, clock.today())
+async def create_opportunity(
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: OpportunityCreate
+) -> Opportunity:
+    opportunity = await service.create(session, body, clock.today(), write)
     return created(response, f"/v1/opportunities/{opportunity.id}", opportunity)
 
 
@@ -40,14 +43,14 @@ async def get_opportunity(
 
 @router.patch("/{opportunity}", summary="Change an opportunity (merge); withdraw it with withdrawn=true")
 async def update_opportunity(
-    session: SessionDep, clock: ClockDep, response: Response, opportunity: OpportunityRef, body: OpportunityPatch,
-    preconditions: PreconditionsDep,
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, opportunity: OpportunityRef,
+    body: OpportunityPatch,
 ) -> Opportunity:
-    return with_etag(response, await service.update(session, opportunity, body, preconditions, clock.today()))
+    return with_etag(response, await service.update(session, opportunity, body, write, clock.today()))
 
 
 @router.delete("/{opportunity}", status_code=204, summary="Delete an opportunity")
 async def delete_opportunity(
-    session: SessionDep, clock: ClockDep, opportunity: OpportunityRef, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, clock: ClockDep, opportunity: OpportunityRef
 ) -> None:
-    await service.delete(session, opportunity, preconditions, clock.today())
+    await service.delete(session, opportunity, write, clock.today())

@@ -5,8 +5,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.errors import InvalidInput, NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush, resolve
 from service.kit.patching import merge
 from service.models import Cluster, Partnership
@@ -49,12 +49,21 @@ def _opportunity_id(ref: str) -> uuid.UUID:
 async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
     found = await repository.get(session, _opportunity_id(ref), today, for_update=for_update)
     if found is None:
-        raise NotFound(f"There is no opportunity '{ref}'.")
+        raise _not_found(ref)
     return found
 
 
 async def get(session: AsyncSession, ref: str, today: date) -> Opportunity:
     return to_schema(*await _get(session, ref, today))
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no opportunity '{ref}'.")
+
+
+def _poster(row: OpportunityRow) -> list:
+    """Who owns an opportunity: the cluster that posted it."""
+    return [row.posted_by_cluster_id] if row.posted_by_cluster_id else []
 
 
 async def _apply(session: AsyncSession, row: OpportunityRow, data: OpportunityCreate) -> None:
@@ -78,28 +87,30 @@ def _duplicate(data: OpportunityCreate) -> str:
     return f"An opportunity with external_id '{data.external_id}' already exists."
 
 
-async def create(session: AsyncSession, data: OpportunityCreate, today: date) -> Opportunity:
+async def create(session: AsyncSession, data: OpportunityCreate, today: date, write: Write) -> Opportunity:
     row = OpportunityRow()
     await _apply(session, row, data)
+    write.principal.may_create("opportunities (as their poster)", _poster(row))
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
     return to_schema(*await repository.get(session, row.id, today))
 
 
 async def update(
-    session: AsyncSession, ref: str, patch: OpportunityPatch, preconditions: Preconditions, today: date
+    session: AsyncSession, ref: str, patch: OpportunityPatch, write: Write, today: date
 ) -> Opportunity:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    preconditions.check(current)
+    write.check(current, _poster(row), _not_found(ref))
     data = merge(OpportunityCreate, as_input(current), patch)
     await _apply(session, row, data)
+    write.principal.keeps(_poster(row), "the opportunity")
     await flush(session, duplicate=_duplicate(data))
     return to_schema(*await repository.get(session, row.id, today))
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions, today: date) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    preconditions.check(to_schema(row, status))
+    write.check(to_schema(row, status), _poster(row), _not_found(ref))
     await session.delete(row)
     await flush(session)

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import WriteDep
 from service.db import SessionDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.lookup import Ref
 from service.kit.pagination import Page
 from service.partnerships import service
@@ -32,8 +33,8 @@ async def list_partnerships(
 
 
 @router.post("", status_code=201, summary="Register a partnership, with its members")
-async def create_partnership(session: SessionDep, response: Response, body: PartnershipCreate) -> Partnership:
-    partnership = await service.create(session, body)
+async def create_partnership(session: SessionDep, write: WriteDep, response: Response, body: PartnershipCreate) -> Partnership:
+    partnership = await service.create(session, body, write)
     return created(response, f"/v1/partnerships/{partnership.id}", partnership)
 
 
@@ -44,14 +45,14 @@ async def get_partnership(session: SessionDep, request: Request, response: Respo
 
 @router.patch("/{partnership}", summary="Change a partnership (merge)")
 async def update_partnership(
-    session: SessionDep, response: Response, partnership: Ref, body: PartnershipPatch, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, response: Response, partnership: Ref, body: PartnershipPatch
 ) -> Partnership:
-    return with_etag(response, await service.update(session, partnership, body, preconditions))
+    return with_etag(response, await service.update(session, partnership, body, write))
 
 
 @router.delete("/{partnership}", status_code=204, summary="Delete a partnership and its memberships")
-async def delete_partnership(session: SessionDep, partnership: Ref, preconditions: PreconditionsDep) -> None:
-    await service.delete(session, partnership, preconditions)
+async def delete_partnership(session: SessionDep, write: WriteDep, partnership: Ref) -> None:
+    await service.delete(session, partnership, write)
 
 
 @router.get("/{partnership}/members", summary="List a partnership's members")
@@ -61,9 +62,9 @@ async def list_partnership_members(session: SessionDep, partnership: Ref) -> Pag
 
 @router.post("/{partnership}/members", status_code=201, summary="Add a member cluster")
 async def add_partnership_member(
-    session: SessionDep, response: Response, partnership: Ref, body: MemberIn, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, response: Response, partnership: Ref, body: MemberIn
 ) -> Member:
-    member = await service.add_member(session, partnership, body, preconditions)
+    member = await service.add_member(session, partnership, body, write)
     response.headers["Location"] = f"/v1/partnerships/{partnership}/members/{member.cluster.slug}"
     return member
 
@@ -75,13 +76,13 @@ async def get_partnership_member(session: SessionDep, partnership: Ref, cluster:
 
 @router.patch("/{partnership}/members/{cluster}", summary="Change a member's role")
 async def update_partnership_member(
-    session: SessionDep, partnership: Ref, cluster: ClusterRef, body: MemberPatch, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, partnership: Ref, cluster: ClusterRef, body: MemberPatch
 ) -> Member:
-    return await service.update_member(session, partnership, cluster, body, preconditions)
+    return await service.update_member(session, partnership, cluster, body, write)
 
 
 @router.delete("/{partnership}/members/{cluster}", status_code=204, summary="Remove a member cluster")
 async def remove_partnership_member(
-    session: SessionDep, partnership: Ref, cluster: ClusterRef, preconditions: PreconditionsDep
+    session: SessionDep, write: WriteDep, partnership: Ref, cluster: ClusterRef
 ) -> None:
-    await service.remove_member(session, partnership, cluster, preconditions)
+    await service.remove_member(session, partnership, cluster, write)

@@ -5,8 +5,8 @@ from uuid import UUID
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.errors import Conflict, InvalidInput, NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -36,7 +36,7 @@ def as_input(partnership: Partnership) -> dict:
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> PartnershipRow:
     row = await repository.get(session, ref, for_update=for_update)
     if row is None:
-        raise NotFound(f"There is no partnership '{ref}'.")
+        raise _not_found(ref)
     return row
 
 
@@ -89,32 +89,46 @@ def _apply(row: PartnershipRow, data: PartnershipCreate) -> None:
         setattr(row, field, value)
 
 
-async def create(session: AsyncSession, data: PartnershipCreate) -> Partnership:
+def _coordinators(pairs: list[tuple[UUID, str]]) -> list[UUID]:
+    """Who owns a partnership: its coordinating clusters."""
+    return [cluster_id for cluster_id, role in pairs if role == "coordinator"]
+
+
+def _not_found(ref: str) -> NotFound:
+    return NotFound(f"There is no partnership '{ref}'.")
+
+
+async def create(session: AsyncSession, data: PartnershipCreate, write: Write) -> Partnership:
     await ensure_known(session, data.sectors)
+    pairs = await _resolve_members(session, data.members)
+    write.principal.may_create("partnerships (as coordinator)", _coordinators(pairs))
     row = PartnershipRow()
     _apply(row, data)
-    _set_members(row, await _resolve_members(session, data.members))
+    _set_members(row, pairs)
     session.add(row)
     await flush(session, duplicate=f"A partnership with slug '{data.slug}' already exists.")
     return await _reloaded(session, row)
 
 
-async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, preconditions: Preconditions) -> Partnership:
+async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write: Write) -> Partnership:
     row = await _get_row(session, ref, for_update=True)
     current = Partnership.model_validate(row)
-    preconditions.check(current)
+    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
     merged = merge(PartnershipCreate, as_input(current), patch)
     await ensure_known(session, merged.sectors)
+    pairs = await _resolve_members(session, merged.members)
+    write.principal.keeps(_coordinators(pairs), "the partnership")
     _apply(row, merged)
-    if _set_members(row, await _resolve_members(session, merged.members)):
+    if _set_members(row, pairs):
         row.updated_at = func.statement_timestamp()  # a membership change is a change of the partnership
     await flush(session, duplicate=f"A partnership with slug '{merged.slug}' already exists.")
     return await _reloaded(session, row)
 
 
-async def delete(session: AsyncSession, ref: str, preconditions: Preconditions) -> None:
+async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    preconditions.check(Partnership.model_validate(row))
+    current = Partnership.model_validate(row)
+    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
     await session.delete(row)
     await flush(session, referenced=f"Partnership '{row.slug}' is still referenced; remove those links first.")
 
@@ -137,13 +151,15 @@ async def get_member(session: AsyncSession, ref: str, cluster_ref: str) -> Membe
     return _member(await get(session, ref), cluster_ref)
 
 
-async def _change_members(session, ref, preconditions, members_after) -> Partnership:
-    """Apply a change to the member list of a locked partnership.
+async def _change_members(session, ref, write: Write, members_after) -> Partnership:
+    """Apply a change to the member list of a locked partnership (its coordinators' to make).
     members_after(current) returns the new [(cluster id, role)] list."""
     row = await _get_row(session, ref, for_update=True)
     current = Partnership.model_validate(row)
-    preconditions.check(current)
-    if _set_members(row, await members_after(current)):
+    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
+    pairs = await members_after(current)
+    write.principal.keeps(_coordinators(pairs), "the partnership")
+    if _set_members(row, pairs):
         row.updated_at = func.statement_timestamp()
     await flush(session)
     return await _reloaded(session, row)
@@ -153,30 +169,30 @@ def _pairs(partnership: Partnership) -> list[tuple[UUID, str]]:
     return [(m.cluster.id, m.role) for m in partnership.members]
 
 
-async def add_member(session: AsyncSession, ref: str, data: MemberIn, preconditions: Preconditions) -> Member:
+async def add_member(session: AsyncSession, ref: str, data: MemberIn, write: Write) -> Member:
     async def with_new(current: Partnership):
         (new,) = await _resolve_members(session, [data])
         if any(cluster_id == new[0] for cluster_id, _ in _pairs(current)):
             raise Conflict(f"Cluster '{data.cluster}' is already a member of '{current.slug}'.")
         return _pairs(current) + [new]
 
-    partnership = await _change_members(session, ref, preconditions, with_new)
+    partnership = await _change_members(session, ref, write, with_new)
     return _member(partnership, data.cluster)
 
 
 async def update_member(
-    session: AsyncSession, ref: str, cluster_ref: str, data: MemberPatch, preconditions: Preconditions
+    session: AsyncSession, ref: str, cluster_ref: str, data: MemberPatch, write: Write
 ) -> Member:
     async def with_role(current: Partnership):
         target = _member(current, cluster_ref).cluster.id
         return [(cid, data.role if cid == target else role) for cid, role in _pairs(current)]
 
-    return _member(await _change_members(session, ref, preconditions, with_role), cluster_ref)
+    return _member(await _change_members(session, ref, write, with_role), cluster_ref)
 
 
-async def remove_member(session: AsyncSession, ref: str, cluster_ref: str, preconditions: Preconditions) -> None:
+async def remove_member(session: AsyncSession, ref: str, cluster_ref: str, write: Write) -> None:
     async def without(current: Partnership):
         target = _member(current, cluster_ref).cluster.id
         return [(cid, role) for cid, role in _pairs(current) if cid != target]
 
-    await _change_members(session, ref, preconditions, without)
+    await _change_members(session, ref, write, without)

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.access.principal import AdminWriteDep
 from service.db import SessionDep
-from service.kit.http import PreconditionsDep, conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 from service.sectors import service
 from service.sectors.schemas import Sector, SectorCode, SectorCreate, SectorPatch, SectorQuery
@@ -23,7 +24,7 @@ async def list_sectors(
 
 
 @router.post("", status_code=201, summary="Add a sector to the vocabulary")
-async def create_sector(session: SessionDep, response: Response, body: SectorCreate) -> Sector:
+async def create_sector(session: SessionDep, write: AdminWriteDep, response: Response, body: SectorCreate) -> Sector:
     sector = await service.create(session, body)
     return created(response, f"/v1/sectors/{sector.code}", sector)
 
@@ -35,11 +36,11 @@ async def get_sector(session: SessionDep, request: Request, response: Response, 
 
 @router.patch("/{code}", summary="Change a sector")
 async def update_sector(
-    session: SessionDep, response: Response, code: CodePath, body: SectorPatch, preconditions: PreconditionsDep
+    session: SessionDep, write: AdminWriteDep, response: Response, code: CodePath, body: SectorPatch
 ) -> Sector:
-    return with_etag(response, await service.update(session, code, body, preconditions))
+    return with_etag(response, await service.update(session, code, body, write))
 
 
 @router.delete("/{code}", status_code=204, summary="Remove an unused sector")
-async def delete_sector(session: SessionDep, code: CodePath, preconditions: PreconditionsDep) -> None:
-    await service.delete(session, code, preconditions)
+async def delete_sector(session: SessionDep, write: AdminWriteDep, code: CodePath) -> None:
+    await service.delete(session, code, write)

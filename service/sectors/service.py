@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Write
 from service.errors import Conflict, InvalidInput, NotFound
-from service.kit.http import Preconditions
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -47,10 +47,10 @@ async def create(session: AsyncSession, data: SectorCreate) -> Sector:
     return Sector.model_validate(row)
 
 
-async def update(session: AsyncSession, code: str, patch: SectorPatch, preconditions: Preconditions) -> Sector:
+async def update(session: AsyncSession, code: str, patch: SectorPatch, write: Write) -> Sector:
     row = await _get_row(session, code, for_update=True)
     current = Sector.model_validate(row)
-    preconditions.check(current)
+    write.check(current, [], None)
     merged = merge(SectorCreate, current.model_dump(), patch)
     for field, value in merged.model_dump().items():
         setattr(row, field, value)
@@ -59,9 +59,9 @@ async def update(session: AsyncSession, code: str, patch: SectorPatch, precondit
     return Sector.model_validate(row)
 
 
-async def delete(session: AsyncSession, code: str, preconditions: Preconditions) -> None:
+async def delete(session: AsyncSession, code: str, write: Write) -> None:
     row = await _get_row(session, code, for_update=True)
-    preconditions.check(Sector.model_validate(row))
+    write.check(Sector.model_validate(row), [], None)
     if await repository.in_use(session, code):
         raise Conflict(f"Sector '{code}' is still used; remove it from those records first.")
     await session.delete(row)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from service.access import keys
 from service.config import Settings
 from service.main import create_app
 from service.migrate import upgrade
@@ -77,14 +78,33 @@ def live_settings(url: URL | str, **groups) -> Settings:
     return Settings(database_url=url if isinstance(url, str) else url_text(url), **groups)
 
 
+async def admin_key_in(url: URL, key: str | None = None) -> str:
+    """An admin API key (a new one, or key), committed to the database at url."""
+    if key is None:
+        key, prefix, digest = keys.new_key()
+    else:
+        prefix, secret = keys.parse(key)
+        digest = keys.digest(secret)
+    connection = await asyncpg.connect(**_asyncpg_dsn(url))
+    try:
+        await connection.execute(
+            "INSERT INTO api_keys (id, prefix, secret_hash, name, scope) VALUES (gen_random_uuid(), $1, $2, 'ops tests', 'admin')",
+            prefix, digest,
+        )
+    finally:
+        await connection.close()
+    return key
+
+
 @asynccontextmanager
-async def live_client(settings: Settings, check_errors: bool = True):
-    """An app with its own engine (its lifespan runs), and a client for it."""
+async def live_client(settings: Settings, check_errors: bool = True, key: str | None = None):
+    """An app with its own engine (its lifespan runs), and a client for it (with key, if given)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         hooks = {"response": [_no_server_errors]} if check_errors else {}
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks, headers=headers) as client:
             client.app = app
             yield client
 

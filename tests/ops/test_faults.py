@@ -13,10 +13,12 @@ from contextlib import closing
 import asyncpg
 import pytest
 
+from service.access import keys
 from service.config import DatabaseSettings
 from service.migrate import upgrade
 from tests.conftest import _asyncpg_dsn, create_scratch_database, drop_database
 from tests.ops.conftest import (
+    admin_key_in,
     free_port,
     live_client,
     live_settings,
@@ -67,7 +69,8 @@ async def test_a_database_that_refuses_connections_answers_503_within_a_second()
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: connections are refused
     settings = live_settings(f"postgresql://postgres@127.0.0.1:{port}/nowhere")
-    async with live_client(settings) as client:
+    # A well-formed key: checking it needs the database, so a write answers 503 too.
+    async with live_client(settings, key=keys.new_key()[0]) as client:
         for method, path, body in [("GET", "/v1/clusters", None), ("POST", "/v1/sectors", {"code": "x", "name": "X"}), ("GET", "/readyz", None)]:
             started = time.monotonic()
             assert_unavailable(await client.request(method, path, json=body))
@@ -119,7 +122,7 @@ async def test_terminated_connections_give_503s_never_500s_and_service_resumes(l
     stop = asyncio.Event()
     settings = live_settings(live_database, db=DatabaseSettings(pool_size=4, max_overflow=0))
 
-    async with live_client(settings) as client:
+    async with live_client(settings, key=await admin_key_in(live_database)) as client:
         async def traffic(worker: int) -> None:
             n = 0
             while not stop.is_set():

@@ -1,7 +1,6 @@
 """Rate limits: per client, per policy, shared through Redis, and failing open."""
 
 import logging
-import secrets
 import socket
 import time
 from contextlib import closing
@@ -13,15 +12,16 @@ from service.config import LimitSettings, Settings
 from service.main import create_app
 from service.ops.identity import ClientIdentity
 from tests import factories
-from tests.conftest import _no_server_errors
+from tests.conftest import _no_server_errors, issue_key
 from tests.ops.conftest import free_port
 from tests.problems import assert_problem
 
 
-def make_client(app, address: str = "203.0.113.7") -> httpx.AsyncClient:
+def make_client(app, address: str = "203.0.113.7", key: str | None = None) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4711))
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     return httpx.AsyncClient(
-        transport=transport, base_url="http://test", event_hooks={"response": [_no_server_errors]}
+        transport=transport, base_url="http://test", headers=headers, event_hooks={"response": [_no_server_errors]}
     )
 
 
@@ -32,9 +32,9 @@ def limited_app(sessionmaker, redis_url: str | None = None, **limits):
     return create_app(settings, sessionmaker=sessionmaker)
 
 
-def bearer() -> dict[str, str]:
-    # A fresh credential per test: its counters cannot collide with another run's in Redis.
-    return {"Authorization": f"Bearer {secrets.token_hex(16)}"}
+async def bearer(session) -> dict[str, str]:
+    # A fresh key per call: its counters cannot collide with another run's in Redis.
+    return {"Authorization": f"Bearer {await issue_key(session)}"}
 
 
 @pytest.mark.parametrize("strategy", ["moving-window", "fixed-window", "sliding-window-counter"])
@@ -56,8 +56,8 @@ async def test_reads_over_the_limit_answer_429_with_retry_after_and_draft_header
         assert refused.headers["RateLimit"].startswith('"reads";r=0;t=')
 
 
-async def test_writes_have_their_own_budget(sessionmaker):
-    async with make_client(limited_app(sessionmaker, reads_per_minute=100, writes_per_minute=2)) as client:
+async def test_writes_have_their_own_budget(sessionmaker, admin_key):
+    async with make_client(limited_app(sessionmaker, reads_per_minute=100, writes_per_minute=2), key=admin_key) as client:
         for _ in range(2):
             response = await client.post("/v1/clusters", json=factories.cluster())
             assert response.status_code == 201
@@ -68,9 +68,9 @@ async def test_writes_have_their_own_budget(sessionmaker):
         assert reads.status_code == 200 and reads.headers["RateLimit"].startswith('"reads";r=99;')
 
 
-async def test_clients_are_told_apart_by_credentials_else_by_address(sessionmaker):
+async def test_clients_are_told_apart_by_credentials_else_by_address(sessionmaker, session):
     app = limited_app(sessionmaker, reads_per_minute=1)
-    token = bearer()
+    token = await bearer(session)
     async with make_client(app, "203.0.113.7") as first, make_client(app, "203.0.113.8") as second:
         assert (await first.get("/v1/sectors")).status_code == 200
         assert_problem(await first.get("/v1/sectors"), 429)  # same address
@@ -78,7 +78,7 @@ async def test_clients_are_told_apart_by_credentials_else_by_address(sessionmake
         # A credential is its own client, wherever it comes from.
         assert (await first.get("/v1/sectors", headers=token)).status_code == 200
         assert_problem(await second.get("/v1/sectors", headers=token), 429)
-        assert (await second.get("/v1/sectors", headers=bearer())).status_code == 200
+        assert (await second.get("/v1/sectors", headers=await bearer(session))).status_code == 200
 
 
 async def test_ipv6_clients_are_counted_per_64(sessionmaker):
@@ -115,8 +115,8 @@ async def test_zero_disables_a_limit_and_probes_are_never_limited(sessionmaker):
             assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_redis_counters_are_shared_between_app_instances(sessionmaker, redis_url):
-    token = bearer()
+async def test_redis_counters_are_shared_between_app_instances(sessionmaker, redis_url, session):
+    token = await bearer(session)
     first = limited_app(sessionmaker, redis_url=redis_url, reads_per_minute=4)
     second = limited_app(sessionmaker, redis_url=redis_url, reads_per_minute=4)
     async with make_client(first) as one, make_client(second) as two:

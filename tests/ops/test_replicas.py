@@ -20,6 +20,7 @@ from service.config import DatabaseSettings
 from tests.conftest import _asyncpg_dsn, drop_database
 from tests.ops.conftest import (
     ServeProcess,
+    admin_key_in,
     free_port,
     live_client,
     live_settings,
@@ -45,7 +46,9 @@ async def replica_database(server_url):
 async def test_reads_go_to_the_replica_and_writes_to_the_primary(live_database, replica_database):
     settings = live_settings(live_database).model_copy(update={"database_replica_url": url_text(replica_database)})
     code = f"primary-{secrets.token_hex(4)}"
-    async with live_client(settings) as client:
+    key = await admin_key_in(live_database)
+    await admin_key_in(replica_database, key)  # as replication would have copied it
+    async with live_client(settings, key=key) as client:
         assert (await client.get("/v1/sectors/replica-only")).status_code == 200
         created = await client.post("/v1/sectors", json={"code": code, "name": "Written to the primary"})
         assert created.status_code == 201
@@ -60,7 +63,7 @@ async def test_an_unreachable_replica_makes_the_service_unready(live_database):
     settings = live_settings(live_database).model_copy(
         update={"database_replica_url": f"postgresql://postgres@127.0.0.1:{free_port()}/gone"}
     )
-    async with live_client(settings) as client:
+    async with live_client(settings, key=await admin_key_in(live_database)) as client:
         assert_problem(await client.get("/readyz"), 503)
         assert_problem(await client.get("/v1/sectors"), 503)
         assert (await client.post("/v1/sectors", json={"code": f"w-{secrets.token_hex(4)}", "name": "W"})).status_code == 201
@@ -156,8 +159,8 @@ async def test_two_replicas_behind_pgbouncer_share_rate_limits(pgbouncer, server
         replicas = [ServeProcess(env, tmp_path / f"replica-{i}.log") for i in range(2)]
         await asyncio.gather(*(replica.wait_ready() for replica in replicas))
 
-        # A credential of its own: this run's counters in Redis are nobody else's.
-        headers = {"Authorization": f"Bearer {secrets.token_hex(16)}"}
+        # A key of its own: this run's counters in Redis are nobody else's.
+        headers = {"Authorization": f"Bearer {await admin_key_in(database)}"}
         requests = mixed_load(reads=200, writes=100)
         statuses: list[int] = []
         started = time.monotonic()

@@ -1,0 +1,30 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from service.kit.schemas import InputModel, OutputModel
+from service.kit.types import Name, Slug
+
+Scope = Literal["write", "bulk", "admin"]
+
+
+class ApiKeyCreate(InputModel):
+    name: Name = Field(description='Who or what uses the key, e.g. "OPTICSVALLEY website".')
+    scope: Scope = Field("write", description="`write` < `bulk` (also bulk loads) < `admin` (everything, keys too).")
+    cluster: Slug | None = Field(None, description="Bind the key to a cluster: it may then change only what that cluster owns.")
+
+
+class ApiKeyInfo(OutputModel):
+    id: uuid.UUID
+    prefix: str = Field(description="The public part of the key, to tell keys apart.")
+    name: str
+    scope: Scope
+    cluster: str | None = Field(description="Slug of the cluster the key is bound to.")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyInfo):
+    key: str = Field(description="The key itself. Shown only now: store it safely.")
