@@ -2,6 +2,7 @@
 
 from service.models.agreement import Agreement, AgreementParty
 from service.models.base import Base
+from service.models.bulk import BulkIdempotencyKey, BulkJob
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
@@ -10,6 +11,6 @@ from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
-    "Agreement", "AgreementParty", "Base", "CalendarSource", "Cluster", "MarketProfile", "Mission",
+    "Agreement", "AgreementParty", "Base", "BulkIdempotencyKey", "BulkJob", "CalendarSource", "Cluster", "MarketProfile", "Mission",
     "MissionOrganiser", "MissionParticipant", "Partnership", "PartnershipMember", "Sector",
 ]
