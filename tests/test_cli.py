@@ -44,10 +44,10 @@ def _free_port() -> int:
 async def test_sync_calendars_command(committed_database):
     url, engine = committed_database
     feed = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//T//EN\r\nBEGIN:VEVENT\r\nUID:cli-1\r\nDTSTAMP:20300101T000000Z\r\n"
-        "DTSTART;VALUE=DATE:20300601\r\nDTEND;VALUE=DATE:20300603\r\nSUMMARY:Mission to New York\r\n"
-        "LOCATION:New York, United States\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).encode()
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//T//EN\r\nBEGIN:VEVENT\r\nUID:cli-1\r\nDTSTAMP:20300101T000000Z\r\n"
+        b"DTSTART;VALUE=DATE:20300601\r\nDTEND;VALUE=DATE:20300603\r\nSUMMARY:Mission to New York\r\n"
+        b"LOCATION:New York, United States\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     with FeedServer() as feeds:
         feeds.routes["/cli.ics"] = Route(feed, headers={"Content-Type": "text/calendar"})
         async with engine.begin() as connection:
