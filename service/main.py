@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, openapi
 from service.agreements.router import router as agreements_router
+from service.bulk.router import router as bulk_router
 from service.calendar.router import feeds as calendar_feeds
 from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
@@ -40,7 +41,7 @@ def api_router() -> APIRouter:
     routers = (
         clusters_router, partnerships_router, sectors_router, markets_router,
         calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
-        missions_router, agreements_router, calendar_sources,
+        missions_router, agreements_router, calendar_sources, bulk_router,
     )
     for router in routers:
         v1.include_router(router)
