@@ -5,6 +5,9 @@ once it has all arrived, the database checks (duplicates, references) run and th
 rows are merged, or only classified for a dry run or a strict load with rejected rows.
 """
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -18,6 +21,8 @@ from service.bulk.rows import CsvRows, Rows
 from service.bulk.schemas import BulkReport, Format, Mode
 from service.bulk.spec import Resource
 from service.config import BulkSettings
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], Awaitable[None]]  # (bytes read, rows read)
 
@@ -54,6 +59,7 @@ async def run(
 ) -> BulkReport:
     """Load the body; conn is the request's connection, inside its transaction."""
     resource = upload.resource
+    started = time.perf_counter()
     known_sectors = {code for (code,) in await conn.fetch("SELECT code FROM sectors")}
     columns = await staging.create(conn, resource)
     is_csv = upload.format == "csv"
@@ -62,24 +68,54 @@ async def run(
     splitter = RecordSplitter(settings.max_record_bytes, quoted_newlines=is_csv)
     size = settings.batch_rows
 
-    pending: list = []
-    async for chunk in decoded(metered(body, meter), upload.gzip):
-        pending += splitter.feed(chunk)
-        while len(pending) >= size:
-            batch, pending = pending[:size], pending[size:]
-            await staging.copy(conn, columns, validate(batch))
-            if progress:
-                await progress(meter.bytes_read, rows.received)
-    pending += splitter.end()
-    await staging.copy(conn, columns, validate(pending))
+    # One COPY is in flight while the next batch is validated: PostgreSQL takes in batch k
+    # while Python checks batch k+1, on the machine's other core.
+    copying: asyncio.Task | None = None
 
+    async def stage(tuples: list[tuple]) -> None:
+        nonlocal copying
+        if copying:
+            await copying
+        copying = asyncio.create_task(staging.copy(conn, columns, tuples))
+        await asyncio.sleep(0)  # let it start sending
+
+    pending: list = []
+    try:
+        async for chunk in decoded(metered(body, meter), upload.gzip):
+            pending += splitter.feed(chunk)
+            while len(pending) >= size:
+                batch, pending = pending[:size], pending[size:]
+                await stage(validate(batch))
+                if progress:
+                    await progress(meter.bytes_read, rows.received)
+        pending += splitter.end()
+        await stage(validate(pending))
+    finally:
+        if copying:
+            # Never leave a COPY running on the connection: the rollback of a failed request
+            # (an interrupted upload) needs the connection. Reading exception() marks an
+            # error of the COPY as seen when another error is already on its way.
+            await asyncio.wait([copying])
+            if not copying.cancelled():
+                copying.exception()
+    if copying:
+        copying.result()
+
+    read = time.perf_counter()
     cap = settings.max_reported_errors
     duplicates, duplicate_errors = await staging.reject_duplicates(conn, resource, cap)
     unknown, reference_errors = await staging.resolve_references(conn, resource, cap)
     rejected = rows.rejected + await staging.rejected_count(conn)
     apply = not upload.dry_run and (upload.mode == "partial" or rejected == 0)
+    checked = time.perf_counter()
     created, updated, unchanged = await (staging.merge if apply else staging.classify)(conn, resource)
     await staging.drop(conn, resource)
+    log.info(
+        "bulk %s: %d rows read, validated and staged in %.1fs, checked in %.1fs, %s in %.1fs: "
+        "%d created, %d updated, %d unchanged, %d rejected",
+        resource.name, rows.received, read - started, checked - read, "merged" if apply else "classified",
+        time.perf_counter() - checked, created, updated, unchanged, rejected,
+    )
 
     errors = sorted(rows.errors + duplicate_errors + reference_errors, key=lambda e: e.line)
     return BulkReport(
