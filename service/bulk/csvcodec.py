@@ -133,7 +133,8 @@ def encode_cell(column: CsvColumn, value: Any) -> str:
         pieces = [_scalar(item.get(part)) for part in column.parts]
         while len(pieces) > 1 and pieces[-1] == "":
             pieces.pop()
-        last = len(pieces) - 1
+        # Only the object's last field may keep its colons: reading splits on the others.
+        last = len(column.parts) - 1
         encoded.append(":".join(_escape(piece, colons=i < last) for i, piece in enumerate(pieces)))
     return ";".join(encoded)
 

@@ -81,6 +81,7 @@ def decoded(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
     return gunzipped(chunks) if gzip else chunks
 
 
+BOM = b"\xef\xbb\xbf"
 TOO_LONG = None  # a record that exceeded the size limit: its bytes were dropped
 
 
@@ -102,13 +103,8 @@ class RecordSplitter:
         self._record_size = 0
         self._record_start = 0
         self._quotes = 0
-        self._started = False
 
     def feed(self, data: bytes) -> list[tuple[int, bytes | None]]:
-        if not self._started and data:
-            self._started = True
-            if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as spreadsheets write
-                data = data[3:]
         out: list[tuple[int, bytes | None]] = []
         pieces = data.split(b"\n")
         if self._partial:
@@ -144,6 +140,8 @@ class RecordSplitter:
         return out
 
     def _take(self, line: bytes, out: list) -> None:
+        if self.line == 1 and line.startswith(BOM):  # spreadsheets start UTF-8 files with one
+            line = line[len(BOM):]
         if not self.quoted_newlines:
             if line.endswith(b"\r"):
                 line = line[:-1]
