@@ -76,6 +76,8 @@ async def run(
         nonlocal copying
         if copying:
             await copying
+        if progress:  # while no COPY is in flight: progress may share the connection (tests)
+            await progress(meter.bytes_read, rows.received)
         copying = asyncio.create_task(staging.copy(conn, columns, tuples))
         await asyncio.sleep(0)  # let it start sending
 
@@ -86,8 +88,6 @@ async def run(
             while len(pending) >= size:
                 batch, pending = pending[:size], pending[size:]
                 await stage(validate(batch))
-                if progress:
-                    await progress(meter.bytes_read, rows.received)
         pending += splitter.end()
         await stage(validate(pending))
     finally:

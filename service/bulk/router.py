@@ -3,15 +3,15 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from service.bulk import export, service
+from service.bulk import export, jobs, service
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyInterrupted
 from service.bulk.resources import RESOURCES
-from service.bulk.schemas import BulkQuery, BulkReport, Format
+from service.bulk.schemas import BulkJob, BulkQuery, BulkReport, Format
 from service.db import SessionDep
 from service.errors import PROBLEM_JSON, ServiceError, UnsupportedMediaType
 
@@ -76,11 +76,15 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 
 @router.post(
     "/bulk/{resource}", openapi_extra=UPLOAD, summary="Load (upsert) many records from an NDJSON or CSV file",
-    responses={422: {"description": "Invalid input; for a strict load with rejected rows, the problem holds the `report`."}},
+    responses={
+        202: {"model": BulkJob, "description": "`?async=true`: the upload arrived; follow the job at `Location`."},
+        422: {"description": "Invalid input; for a strict load with rejected rows, the problem holds the `report`."},
+    },
 )
 async def load_records(
     session: SessionDep,
     request: Request,
+    background: BackgroundTasks,
     resource: ResourceName,
     query: Annotated[BulkQuery, Query()],
     idempotency_key: Annotated[
@@ -95,10 +99,27 @@ async def load_records(
     format, gzip = _upload_format(request)
     upload = Upload(RESOURCES[resource], format, gzip, query.mode, query.dry_run)
     settings = request.app.state.settings.bulk
-    answer = await service.load(session, upload, _body(request), settings, request.url.path, idempotency_key)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    answer = await service.load(
+        session, upload, _body(request), settings, request.url.path, idempotency_key, run_async=query.run_async
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    if answer.status == 202:
+        headers["Location"] = f"/v1/bulk-jobs/{answer.body['id']}"
+    if answer.job:
+        # Background tasks run after the response, so after the request's commit: the job
+        # row and its idempotency answer are visible to the job's own sessions.
+        job_id, path = answer.job
+        background.add_task(jobs.run, request.app.state.sessionmaker, job_id, upload, path, settings, request.url.path)
     media_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
-    return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers)
+    return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers, background=background)
+
+
+@router.get("/bulk-jobs/{job}", summary="A background bulk load: its progress and, at the end, its report")
+async def get_bulk_job(
+    session: SessionDep, request: Request,
+    job: Annotated[str, Path(min_length=1, max_length=80, description="The job's id.")],
+) -> BulkJob:
+    return await service.get_job(session, job, request.app.state.settings.bulk.statement_timeout_ms)
 
 
 def _export_format(request: Request) -> Format:

@@ -1,17 +1,19 @@
 """Rules of bulk loads: idempotency, strict and partial modes. Never commits."""
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.bulk import idempotency, loader
+from service.bulk import idempotency, jobs, loader
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyMeter, metered
 from service.bulk.schemas import BulkReport, RowsRejected
 from service.config import BulkSettings
-from service.errors import Conflict, InvalidInput
+from service.errors import Conflict, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    job: tuple[uuid.UUID, Path] | None = None  # a job to run once the request has committed
 
 
 def answer_for(report: BulkReport, instance: str) -> Answer:
@@ -34,8 +37,9 @@ def answer_for(report: BulkReport, instance: str) -> Answer:
     return Answer(200, report.model_dump(mode="json"))
 
 
-def _fingerprint_of(upload: Upload, meter: BodyMeter) -> str:
-    return idempotency.fingerprint(upload.resource.name, upload.format, upload.mode, upload.dry_run, meter.digest)
+def _fingerprint_of(upload: Upload, meter: BodyMeter, run_async: bool) -> str:
+    how = f"{upload.mode}{' async' if run_async else ''}"
+    return idempotency.fingerprint(upload.resource.name, upload.format, how, upload.dry_run, meter.digest)
 
 
 async def load(
@@ -45,7 +49,9 @@ async def load(
     settings: BulkSettings,
     instance: str,
     idempotency_key: str | None = None,
+    run_async: bool = False,
 ) -> Answer:
+    """Load the body, or (run_async) keep it for a job: then the answer names the job to run."""
     conn = await loader.raw_connection(session, settings.statement_timeout_ms)
     meter = BodyMeter()
     if idempotency_key:
@@ -55,15 +61,34 @@ async def load(
         if stored:
             async for _ in metered(body, meter):  # the body is only read, to tell a retry from a different request
                 pass
-            if stored.fingerprint != _fingerprint_of(upload, meter):
+            if stored.fingerprint != _fingerprint_of(upload, meter, run_async):
                 raise InvalidInput.field(
                     "header.Idempotency-Key",
                     "this key was used for a different request (another file, resource, format or mode); use a new key",
                 )
+            if stored.status_code == 202:  # a job: as it is now
+                job = await jobs.get(conn, uuid.UUID(stored.response["id"]))
+                return Answer(202, job.model_dump(mode="json"), replayed=True)
             return Answer(stored.status_code, stored.response, replayed=True)
-    report = await loader.run(conn, upload, body, settings, meter)
-    answer = answer_for(report, instance)
+    if run_async:
+        path = await jobs.spool(body, settings.job_dir, meter)
+        job = await jobs.create(conn, upload, meter.bytes_read)
+        answer = Answer(202, job.model_dump(mode="json"), job=(job.id, path))
+    else:
+        report = await loader.run(conn, upload, body, settings, meter)
+        answer = answer_for(report, instance)
     if idempotency_key:
-        stored = idempotency.StoredAnswer(_fingerprint_of(upload, meter), answer.status, answer.body)
+        stored = idempotency.StoredAnswer(_fingerprint_of(upload, meter, run_async), answer.status, answer.body)
         await idempotency.store(conn, idempotency_key, stored, settings.idempotency_ttl_hours)
     return answer
+
+
+async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int):
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        raise NotFound(f"There is no bulk job '{job_id}'.") from None
+    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key)
+    if job is None:
+        raise NotFound(f"There is no bulk job '{job_id}'.")
+    return job
