@@ -5,6 +5,7 @@ import json
 import logging
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -219,6 +220,97 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or prefix.
 
     _run(lambda session: access.revoke(session, key, Clock()))
     typer.echo(f"revoked {key}")
+
+
+def _api_default() -> str:
+    server = get_settings().server
+    host = "127.0.0.1" if server.host in ("0.0.0.0", "::") else server.host
+    return f"http://{host}:{server.port}"
+
+
+API_HELP = "URL of the running service (default: http://127.0.0.1:8000, or SERVER__HOST and SERVER__PORT)."
+RESOURCE_NAMES = ("clusters", "partnerships", "target-markets", "missions", "agreements")
+
+
+def _resource(name: str) -> str:
+    from service.bulk.resources import RESOURCES
+
+    if name not in RESOURCES:
+        raise typer.BadParameter(f"one of {', '.join(RESOURCES)}")
+    return name
+
+
+class Mode(StrEnum):
+    strict = "strict"
+    partial = "partial"
+
+
+class FileFormat(StrEnum):
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="An NDJSON or CSV file (.gz too).")],
+    resource: Annotated[str, typer.Option("--resource", "-r", callback=_resource, help=f"One of: {', '.join(RESOURCE_NAMES)}.")],
+    mode: Annotated[Mode, typer.Option(help="strict: any rejected row means nothing is committed; partial: commit the valid rows.")] = Mode.strict,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only.")] = False,
+    api: Annotated[str | None, typer.Option(help=API_HELP)] = None,
+    gzip: Annotated[bool, typer.Option("--gzip", help="Compress the upload on the fly.")] = False,
+    file_format: Annotated[FileFormat | None, typer.Option("--format", help="Default: from the file name.")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(help="Retrying with the same key is never applied twice.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Load (upsert) a file of records into a running service and print the report.
+
+    Exit status: 1 when rows were rejected in strict mode (then nothing was committed); 2 when the file could not be loaded at all.
+    """
+    from rich.console import Console
+
+    from service.bulk import client
+
+    try:
+        response = client.upload(
+            api or _api_default(), file, resource, format=file_format.value if file_format else None, mode=mode.value,
+            dry_run=dry_run, gzip=gzip, idempotency_key=idempotency_key, console=Console(stderr=True),
+        )
+    except client.ClientError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+    report = body if response.status_code == 200 else body.get("report")
+    if report is None:
+        for line in client.problem_lines(response):
+            typer.echo(line, err=True)
+        raise typer.Exit(2)
+    if as_json:
+        client.print_json(report)
+    else:
+        for line in client.report_lines(report):
+            typer.echo(line)
+    raise typer.Exit(1 if report["rejected"] and report["mode"] == "strict" else 0)
+
+
+@app.command()
+def export(
+    resource: Annotated[str, typer.Argument(callback=_resource, help=f"One of: {', '.join(RESOURCE_NAMES)}.")],
+    file_format: Annotated[FileFormat, typer.Option("--format", help="ndjson or csv.")] = FileFormat.ndjson,
+    api: Annotated[str | None, typer.Option(help=API_HELP)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export every record of a resource from a running service, in the shape `load` takes."""
+    from service.bulk import client
+
+    try:
+        if output is None:
+            client.export(api or _api_default(), resource, file_format.value, sys.stdout.buffer)
+        else:
+            with output.open("wb") as stream:
+                client.export(api or _api_default(), resource, file_format.value, stream)
+    except client.ClientError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

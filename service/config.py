@@ -69,6 +69,23 @@ class AccessSettings(BaseModel):
     )
 
 
+class BulkSettings(BaseModel):
+    batch_rows: int = Field(5000, ge=100, le=100_000, description="Rows validated and copied to PostgreSQL per batch during a bulk load.")
+    max_record_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="Longest line (NDJSON) or record (CSV) a bulk load accepts, in bytes; a longer one is a rejected row.",
+    )
+    max_reported_errors: int = Field(1000, ge=1, le=100_000, description="Row errors a bulk report lists (its counts stay exact).")
+    statement_timeout_ms: int = Field(
+        3_600_000, ge=0,
+        description="Per-statement limit during bulk loads and exports, replacing DB__STATEMENT_TIMEOUT_MS (merging a large file takes longer); 0 disables.",
+    )
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 365, description="How long a bulk load's Idempotency-Key and report are kept.")
+    job_dir: Path | None = Field(
+        None, description="Where uploads of `?async=true` bulk jobs are kept until processed; unset: the system's temporary folder.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
@@ -138,6 +155,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     calendar: CalendarSettings = CalendarSettings()
     access: AccessSettings = AccessSettings()
+    bulk: BulkSettings = BulkSettings()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()
     log: LogSettings = LogSettings()

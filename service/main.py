@@ -7,9 +7,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, openapi, ops
+from service.access.idempotency import IdempotencyMiddleware
 from service.access.principal import read_access
 from service.access.router import router as access_router
 from service.agreements.router import router as agreements_router
+from service.bulk.router import router as bulk_router
 from service.calendar.router import feeds as calendar_feeds
 from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
@@ -43,7 +45,7 @@ def operation_id(route: APIRoute) -> str:
 V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
-    missions_router, agreements_router, calendar_sources, opportunities_router, matching_router,
+    missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
 )
 
 
@@ -91,6 +93,8 @@ def create_app(
     # One level of routers: each extra level costs every request a walk.
     for router in V1_ROUTERS:
         app.include_router(router, prefix="/v1", dependencies=[Depends(read_access)])
+    # Innermost of the middlewares: size bounds and rate limits (ops) apply first.
+    app.add_middleware(IdempotencyMiddleware)
     ops.install(app, settings)
     openapi.install(app)
     return app

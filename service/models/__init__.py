@@ -3,6 +3,7 @@
 from service.models.access import ApiKey, IdempotencyRecord
 from service.models.agreement import Agreement, AgreementParty
 from service.models.base import Base
+from service.models.bulk import BulkIdempotencyKey, BulkJob
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
@@ -12,6 +13,7 @@ from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
-    "Agreement", "AgreementParty", "ApiKey", "Base", "CalendarSource", "Cluster", "IdempotencyRecord", "MarketProfile", "Mission",
-    "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership", "PartnershipMember", "Sector",
+    "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "CalendarSource", "Cluster",
+    "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
+    "PartnershipMember", "Sector",
 ]

@@ -1,0 +1,162 @@
+"""Idempotency-Key for POST: a retried request gets the first answer, and acts only once.
+
+The first request with a key reserves it (a row committed at once, before the request acts),
+so a second request with the same key that arrives while the first is still running is told
+so (409) instead of acting again; when the first one ends its answer is stored and replayed to
+every retry within TTL_HOURS, with `Idempotent-Replayed: true`. A retry that is not the same
+request (another method, path, query or body) answers 422. Keys belong to the client that
+sent them (its API key): two clients may use the same key without meeting.
+
+Answers are stored for 2xx and for client errors that a retry would meet again (400, 404,
+412, 413, 415, 422). Failures that may pass (401, 403, 409, 429, 5xx) free the key, so a
+retry acts. If the process dies between acting and storing, the key stays reserved and
+retries answer 409 until it expires: never a second act.
+
+Bulk loads keep their own, stronger scheme (the answer committed with the data), so this
+middleware leaves /v1/bulk alone.
+"""
+
+import hashlib
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import Conflict, InvalidInput
+from service.models import IdempotencyRecord
+from service.ops.bounds import send_problem
+from service.ops.identity import client_identity
+
+HEADER = "idempotency-key"
+TTL_HOURS = 24
+MAX_KEY_LENGTH = 255
+STORED_STATUSES = {400, 404, 412, 413, 415, 422}
+REPLAYED_HEADERS = {"content-type", "location", "etag", "cache-control"}
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].startswith("/v1/bulk"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        key = headers.get(HEADER)
+        if key is None or "authorization" not in headers:
+            return await self.app(scope, receive, send)  # anonymous writes are refused anyway
+        if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+            error = InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
+            return await send_problem(scope, receive, send, error)
+        body = await _read(receive)
+        if body is None:
+            return  # the client went away
+        sessions = scope["app"].state.sessionmaker
+        client = (await client_identity(scope)).key
+        digest = _fingerprint(scope, headers, body)
+        async with sessions() as session:
+            reserved = await _reserve(session, client, key, digest)
+            await session.commit()
+        if reserved is not True:
+            return await _answer_existing(scope, receive, send, reserved, digest)
+
+        answer = _Answer(send)
+        try:
+            await self.app(scope, _replay(body, receive), answer.send)
+        finally:
+            async with sessions() as session:
+                await _settle(session, client, key, answer)
+                await session.commit()
+
+
+class _Answer:
+    """Passes the response through, keeping a copy to store."""
+
+    def __init__(self, send: Send):
+        self._send = send
+        self.status: int | None = None
+        self.headers: list[list[str]] = []
+        self.body = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = [
+                [name.decode("latin-1"), value.decode("latin-1")]
+                for name, value in message.get("headers", [])
+                if name.decode("latin-1").lower() in REPLAYED_HEADERS
+            ]
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+        await self._send(message)
+
+
+async def _read(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # a disconnect, later
+
+    return replayed
+
+
+def _fingerprint(scope: Scope, headers: Headers, body: bytes) -> str:
+    parts = [scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+             headers.get("content-type", "")]
+    return hashlib.sha256("\n".join(parts).encode() + b"\n" + body).hexdigest()
+
+
+async def _reserve(session, client: str, key: str, digest: str):
+    """True when this request now holds the key, else the stored record."""
+    r = IdempotencyRecord
+    expired = text(f"statement_timestamp() - interval '{TTL_HOURS} hours'")
+    await session.execute(delete(r).where(r.client == client, r.key == key, r.created_at <= expired))
+    inserted = await session.execute(
+        insert(r).values(client=client, key=key, fingerprint=digest).on_conflict_do_nothing().returning(r.key)
+    )
+    if inserted.first() is not None:
+        return True
+    return (await session.execute(select(r).where(r.client == client, r.key == key))).scalar_one()
+
+
+async def _settle(session, client: str, key: str, answer: _Answer) -> None:
+    r = IdempotencyRecord
+    where = (r.client == client, r.key == key)
+    if answer.status is not None and (200 <= answer.status < 300 or answer.status in STORED_STATUSES):
+        await session.execute(
+            update(r).where(*where).values(status=answer.status, headers=answer.headers, body=bytes(answer.body))
+        )
+    else:
+        await session.execute(delete(r).where(*where))
+
+
+async def _answer_existing(scope: Scope, receive: Receive, send: Send, record: IdempotencyRecord, digest: str) -> None:
+    if record.fingerprint != digest:
+        error = InvalidInput("This Idempotency-Key was used for a different request; use a new key.")
+        return await send_problem(scope, receive, send, error)
+    if record.status is None:
+        error = Conflict(
+            "A request with this Idempotency-Key is still running (or did not finish); retry later or use a new key.",
+            headers={"Retry-After": "1"},
+        )
+        return await send_problem(scope, receive, send, error)
+    headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in record.headers or []]
+    headers += [(b"idempotent-replayed", b"true"), (b"content-length", str(len(record.body or b"")).encode())]
+    await send({"type": "http.response.start", "status": record.status, "headers": headers})
+    await send({"type": "http.response.body", "body": record.body or b""})

@@ -1,0 +1,129 @@
+"""Bulk loads run in the background (`?async=true`).
+
+The upload is written to a file as it arrives (an interrupted upload leaves neither file nor
+job); the request answers 202 once it is whole, and the load then runs from the file in a
+session of its own. Progress is committed as it goes, in short transactions of another
+session, so that `GET /v1/bulk-jobs/{id}` shows it; the final state and report are written in
+the load's own transaction, so they are committed together with the data.
+"""
+
+import json
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.bulk import loader
+from service.bulk.loader import Upload, raw_connection
+from service.bulk.reading import BodyMeter, metered
+from service.bulk.schemas import BulkJob
+from service.config import BulkSettings
+from service.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+FILE_CHUNK = 1024 * 1024
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+async def spool(body: AsyncIterator[bytes], directory: Path | None, meter: BodyMeter) -> Path:
+    """Write the upload to a file as it arrives; the file goes if the upload fails."""
+    if directory:
+        directory.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix="bulk-", suffix=".upload", dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            async for chunk in metered(body, meter):
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(FILE_CHUNK):
+            yield chunk
+
+
+async def create(conn: asyncpg.Connection, upload: Upload, bytes_total: int) -> BulkJob:
+    row = await conn.fetchrow(
+        """INSERT INTO bulk_jobs (id, resource, format, mode, dry_run, bytes_total)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+        uuid.uuid4(), upload.resource.name, upload.format, upload.mode, upload.dry_run, bytes_total,
+    )
+    return BulkJob.model_validate(dict(row))
+
+
+async def get(conn: asyncpg.Connection, job_id: uuid.UUID) -> BulkJob | None:
+    row = await conn.fetchrow("SELECT * FROM bulk_jobs WHERE id = $1", job_id)
+    return BulkJob.model_validate(dict(row)) if row else None
+
+
+async def _update(sessionmaker: async_sessionmaker[AsyncSession], settings: BulkSettings, sql: str, *args) -> None:
+    """Commit a change of the job at once, beside the load's transaction."""
+    async with sessionmaker() as session:
+        conn = await raw_connection(session, settings.statement_timeout_ms)
+        await conn.execute(sql, *args)
+        await session.commit()
+
+
+async def run(
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, upload: Upload, path: Path,
+    settings: BulkSettings, instance: str,
+) -> None:
+    from service.bulk.service import answer_for  # service imports this module
+
+    last = 0.0
+
+    async def progress(bytes_read: int, rows_read: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.monotonic()
+            await _update(sessionmaker, settings, """UPDATE bulk_jobs SET bytes_read = $2, rows_read = $3,
+                                                     updated_at = statement_timestamp() WHERE id = $1""",
+                          job_id, bytes_read, rows_read)
+
+    try:
+        await _update(sessionmaker, settings,
+                      "UPDATE bulk_jobs SET state = 'running', updated_at = statement_timestamp() WHERE id = $1", job_id)
+        async with sessionmaker() as session:
+            try:
+                conn = await raw_connection(session, settings.statement_timeout_ms)
+                meter = BodyMeter()
+                report = await loader.run(conn, upload, _file_chunks(path), settings, meter, progress)
+            except ServiceError as exc:  # the file could not be used at all: nothing of it is kept
+                await session.rollback()
+                problem = {"type": f"/problems/{exc.slug}", "title": exc.title, "status": exc.status,
+                           "detail": exc.detail, "instance": instance}
+                if exc.errors:
+                    problem["errors"] = [e.model_dump() for e in exc.errors]
+                await _update(sessionmaker, settings, """UPDATE bulk_jobs SET state = 'failed', problem = $2,
+                              updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
+                              job_id, json.dumps(problem))
+                return
+            answer = answer_for(report, instance)
+            problem = {k: v for k, v in answer.body.items() if k != "report"} if answer.status >= 400 else None
+            await conn.execute(
+                """UPDATE bulk_jobs SET state = $2, report = $3, problem = $4, bytes_read = $5, rows_read = $6,
+                       updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
+                job_id, "failed" if problem else "succeeded", report.model_dump_json(),
+                json.dumps(problem) if problem else None, meter.bytes_read, report.received,
+            )
+            await session.commit()
+    except Exception:
+        log.exception("bulk job %s failed", job_id)
+        await _update(sessionmaker, settings, """UPDATE bulk_jobs SET state = 'failed', problem = $2,
+                      updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
+                      job_id, json.dumps({"type": "/problems/internal", "title": "Internal error", "status": 500,
+                                          "instance": instance}))
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,160 @@
+"""Bulk loading and export over HTTP."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from service.access.principal import BulkLoader
+from service.bulk import export, jobs, service
+from service.bulk.loader import Upload
+from service.bulk.reading import BodyInterrupted
+from service.bulk.resources import RESOURCES
+from service.bulk.schemas import BulkJob, BulkQuery, BulkReport, Format
+from service.db import SessionDep
+from service.errors import PROBLEM_JSON, ServiceError, UnsupportedMediaType
+from service.ops.identity import client_identity
+
+router = APIRouter(tags=["bulk"])
+
+
+class NotAcceptable(ServiceError):
+    status, title, slug = 406, "Not acceptable", "not-acceptable"
+
+
+ResourceName = Annotated[
+    Literal[tuple(RESOURCES)],  # type: ignore[valid-type]
+    Path(description="The resource: " + ", ".join(f"`{name}`" for name in RESOURCES) + "."),
+]
+
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+NDJSON_TYPES = {NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines"}
+
+UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "description": "One record per line in the resource's create shape (NDJSON), or CSV with a header of "
+                       "the resource's columns (README: Bulk loading and export). `Content-Encoding: gzip` allowed.",
+        "content": {
+            NDJSON: {"schema": {"type": "string", "format": "binary"}},
+            CSV: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+EXPORTED = {200: {"description": "Every record, in the shape the loader takes.",
+                  "content": {NDJSON: {"schema": {"type": "string"}}, CSV: {"schema": {"type": "string"}}}}}
+
+
+def _upload_format(request: Request) -> tuple[Format, bool]:
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    if media_type in NDJSON_TYPES:
+        format = "ndjson"
+    elif media_type == CSV:
+        format = "csv"
+    else:
+        raise UnsupportedMediaType(f"Send {NDJSON} or {CSV} (optionally with Content-Encoding: gzip).")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType("Bulk files must be UTF-8.")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise UnsupportedMediaType("The only Content-Encoding accepted is gzip.")
+    return format, encoding != "identity"
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        # Raising rolls the request's transaction back: nothing of the upload is applied.
+        raise BodyInterrupted("The connection closed before the whole body arrived; nothing was applied.") from None
+
+
+@router.post(
+    "/bulk/{resource}", openapi_extra=UPLOAD, summary="Load (upsert) many records from an NDJSON or CSV file",
+    responses={
+        202: {"model": BulkJob, "description": "`?async=true`: the upload arrived; follow the job at `Location`."},
+        422: {"description": "Invalid input; for a strict load with rejected rows, the problem holds the `report`."},
+    },
+)
+async def load_records(
+    session: SessionDep,
+    loader: BulkLoader,
+    request: Request,
+    background: BackgroundTasks,
+    resource: ResourceName,
+    query: Annotated[BulkQuery, Query()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=200,
+               description="Retrying with the same key answers the first answer again instead of loading twice."),
+    ] = None,
+) -> BulkReport:
+    """Upsert every row by its natural key (`slug`, `country` or `external_id`): created when
+    new, updated when changed, counted unchanged otherwise. `mode=strict` commits nothing when
+    a row is rejected (422, the report inside); `mode=partial` commits the valid rows."""
+    loader.unbound_only("load files in bulk")
+    format, gzip = _upload_format(request)
+    upload = Upload(RESOURCES[resource], format, gzip, query.mode, query.dry_run)
+    if idempotency_key is not None:
+        # Keys belong to the client that sent them: two clients may pick the same one.
+        idempotency_key = f"{(await client_identity(request.scope)).key}:{idempotency_key}"
+    settings = request.app.state.settings.bulk
+    answer = await service.load(
+        session, upload, _body(request), settings, request.url.path, idempotency_key, run_async=query.run_async
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
+    if answer.status == 202:
+        headers["Location"] = f"/v1/bulk-jobs/{answer.body['id']}"
+    if answer.job:
+        # Background tasks run after the response, so after the request's commit: the job
+        # row and its idempotency answer are visible to the job's own sessions.
+        job_id, path = answer.job
+        background.add_task(jobs.run, request.app.state.sessionmaker, job_id, upload, path, settings, request.url.path)
+    media_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
+    return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers, background=background)
+
+
+@router.get("/bulk-jobs/{job}", summary="A background bulk load: its progress and, at the end, its report")
+async def get_bulk_job(
+    session: SessionDep, loader: BulkLoader, request: Request,
+    job: Annotated[str, Path(min_length=1, max_length=80, description="The job's id.")],
+) -> BulkJob:
+    return await service.get_job(session, job, request.app.state.settings.bulk.statement_timeout_ms)
+
+
+def _export_format(request: Request) -> Format:
+    accept = request.headers.get("accept", "").lower()
+    if CSV in accept:
+        return "csv"
+    if not accept or any(t in accept for t in ("ndjson", "jsonl", "*/*", "application/*", "application/json")):
+        return "ndjson"
+    raise NotAcceptable(f"Exports are {NDJSON} or {CSV}.")
+
+
+@router.get("/export/{resource}", response_class=StreamingResponse, responses=EXPORTED,
+            summary="Export every record as NDJSON (or CSV with Accept: text/csv)")
+async def export_records(request: Request, resource: ResourceName) -> StreamingResponse:
+    """The same shape `POST /v1/bulk/{resource}` takes, ordered by natural key: export, load
+    into another database, export again, and the files are identical."""
+    format = _export_format(request)
+    chunks = export.records(request.app.state.sessionmaker, RESOURCES[resource], format, request.app.state.settings.bulk)
+    # The first piece is read here, so that a database that cannot answer gets a problem
+    # response rather than a 200 with a cut body.
+    first = await anext(chunks)
+
+    async def body():
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    media_type = f"{CSV}; charset=utf-8" if format == "csv" else NDJSON
+    filename = f"{resource}.{'csv' if format == 'csv' else 'ndjson'}"
+    return StreamingResponse(body(), media_type=media_type,
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,94 @@
+"""Rules of bulk loads: idempotency, strict and partial modes. Never commits."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.bulk import idempotency, jobs, loader
+from service.bulk.loader import Upload
+from service.bulk.reading import BodyMeter, metered
+from service.bulk.schemas import BulkReport, RowsRejected
+from service.config import BulkSettings
+from service.errors import Conflict, InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+    job: tuple[uuid.UUID, Path] | None = None  # a job to run once the request has committed
+
+
+def answer_for(report: BulkReport, instance: str) -> Answer:
+    """200 with the report, unless a strict load was refused: then 422, the report inside."""
+    if report.rejected and report.mode == "strict" and not report.dry_run:
+        problem = RowsRejected(
+            type="/problems/rows-rejected", title="Rows rejected", status=422, instance=instance,
+            detail=f"{report.rejected} of {report.received} rows were rejected, so nothing was committed (mode=strict). "
+                   "Fix them and load again, or load with mode=partial to commit the valid rows.",
+            report=report,
+        )
+        return Answer(422, problem.model_dump(mode="json", exclude_none=True))
+    return Answer(200, report.model_dump(mode="json"))
+
+
+def _fingerprint_of(upload: Upload, meter: BodyMeter, run_async: bool) -> str:
+    how = f"{upload.mode}{' async' if run_async else ''}"
+    return idempotency.fingerprint(upload.resource.name, upload.format, how, upload.dry_run, meter.digest)
+
+
+async def load(
+    session: AsyncSession,
+    upload: Upload,
+    body: AsyncIterator[bytes],
+    settings: BulkSettings,
+    instance: str,
+    idempotency_key: str | None = None,
+    run_async: bool = False,
+) -> Answer:
+    """Load the body, or (run_async) keep it for a job: then the answer names the job to run."""
+    conn = await loader.raw_connection(session, settings.statement_timeout_ms)
+    meter = BodyMeter()
+    if idempotency_key:
+        if not await idempotency.hold(conn, idempotency_key):
+            raise Conflict("A request with this Idempotency-Key is still being processed; retry once it has finished.")
+        stored = await idempotency.find(conn, idempotency_key, settings.idempotency_ttl_hours)
+        if stored:
+            async for _ in metered(body, meter):  # the body is only read, to tell a retry from a different request
+                pass
+            if stored.fingerprint != _fingerprint_of(upload, meter, run_async):
+                raise InvalidInput.field(
+                    "header.Idempotency-Key",
+                    "this key was used for a different request (another file, resource, format or mode); use a new key",
+                )
+            if stored.status_code == 202:  # a job: as it is now
+                job = await jobs.get(conn, uuid.UUID(stored.response["id"]))
+                return Answer(202, job.model_dump(mode="json"), replayed=True)
+            return Answer(stored.status_code, stored.response, replayed=True)
+    if run_async:
+        path = await jobs.spool(body, settings.job_dir, meter)
+        job = await jobs.create(conn, upload, meter.bytes_read)
+        answer = Answer(202, job.model_dump(mode="json"), job=(job.id, path))
+    else:
+        report = await loader.run(conn, upload, body, settings, meter)
+        answer = answer_for(report, instance)
+    if idempotency_key:
+        stored = idempotency.StoredAnswer(_fingerprint_of(upload, meter, run_async), answer.status, answer.body)
+        await idempotency.store(conn, idempotency_key, stored, settings.idempotency_ttl_hours)
+    return answer
+
+
+async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int):
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        raise NotFound(f"There is no bulk job '{job_id}'.") from None
+    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key)
+    if job is None:
+        raise NotFound(f"There is no bulk job '{job_id}'.")
+    return job

@@ -1,0 +1,74 @@
+"""Cutting a byte stream into records, whatever the chunk boundaries; the CSV cell codec."""
+
+import gzip
+import itertools
+
+import pytest
+
+from service.bulk.csvcodec import decode_cell, encode_cell, listing, objects
+from service.bulk.reading import TOO_LONG, MalformedBody, RecordSplitter, gunzipped
+
+
+def _split(data: bytes, chunk: int, quoted_newlines: bool, max_bytes: int = 1000) -> list:
+    splitter = RecordSplitter(max_bytes, quoted_newlines)
+    out = []
+    for i in range(0, len(data), chunk):
+        out += splitter.feed(data[i : i + chunk])
+    return out + splitter.end()
+
+
+NDJSON = b'\xef\xbb\xbf{"a": 1}\r\n\n{"b": "x\\ny"}\n   \n{"c": 3}'
+CSV = b'h1,h2\r\n1,"two\r\nlines"\r\n\r\n2,"say ""hi"""\r\n3,last'
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1000])
+def test_records_do_not_depend_on_chunk_boundaries(chunk):
+    assert _split(NDJSON, chunk, False) == [(1, b'{"a": 1}'), (3, b'{"b": "x\\ny"}'), (5, b'{"c": 3}')]
+    assert _split(CSV, chunk, True) == [
+        (1, b"h1,h2"), (2, b'1,"two\r\nlines"'), (5, b'2,"say ""hi"""'), (6, b"3,last")]
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_overlong_records_are_dropped_as_they_come(chunk):
+    data = b"short\n" + b"x" * 100 + b"\nafter\n" + b'"open' + b"y" * 100 + b'"\nend'
+    assert _split(data, chunk, False, max_bytes=20) == [(1, b"short"), (2, TOO_LONG), (3, b"after"), (4, TOO_LONG), (5, b"end")]
+    assert _split(data, chunk, True, max_bytes=20) == [(1, b"short"), (2, TOO_LONG), (3, b"after"), (4, TOO_LONG), (5, b"end")]
+
+
+async def _gunzip(data: bytes, chunk: int) -> bytes:
+    async def chunks():
+        for i in range(0, len(data), chunk):
+            yield data[i : i + chunk]
+
+    return b"".join([piece async for piece in gunzipped(chunks())])
+
+
+async def test_gzip_members_and_errors():
+    big = b"".join(b"%d\n" % i for i in range(200_000))
+    assert await _gunzip(gzip.compress(big), 4096) == big
+    assert await _gunzip(gzip.compress(b"a\n") + gzip.compress(b"b\n"), 3) == b"a\nb\n"
+    with pytest.raises(MalformedBody):
+        await _gunzip(b"not gzip at all", 4)
+    with pytest.raises(MalformedBody):
+        await _gunzip(gzip.compress(big)[:-100], 4096)
+
+
+@pytest.mark.parametrize("values", [["a;b", "c\\d", "e:f"], ["", "x"], ["plain"]])
+def test_list_cells_round_trip(values):
+    column = listing("activities")
+    assert decode_cell(column, encode_cell(column, values)) == values
+
+
+def test_object_cells():
+    column = objects("support_organisations", "name", "kind", "url")
+    items = [{"name": "A: b; c", "kind": "other", "url": "https://x.org/a:b"}, {"name": "Solo", "kind": None, "url": None}]
+    cell = encode_cell(column, items)
+    assert cell == "A\\: b\\; c:other:https://x.org/a:b;Solo"
+    assert decode_cell(column, cell) == [items[0], {"name": "Solo"}]
+    pairs = objects("target_markets", "country", "priority")
+    assert decode_cell(pairs, "US:1;CA") == [{"country": "US", "priority": "1"}, {"country": "CA"}]
+    for n in itertools.count():  # every escape survives
+        if n > 3:
+            break
+        text = "\\" * n + ":;"
+        assert decode_cell(column, encode_cell(column, [{"name": text}])) == [{"name": text}]
