@@ -260,6 +260,7 @@ def load(
     gzip: Annotated[bool, typer.Option("--gzip", help="Compress the upload on the fly.")] = False,
     file_format: Annotated[FileFormat | None, typer.Option("--format", help="Default: from the file name.")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="Retrying with the same key is never applied twice.")] = None,
+    key: Annotated[str | None, typer.Option(envvar="PARTNERSHIPS_API_KEY", help="An API key with the bulk scope.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Load (upsert) a file of records into a running service and print the report.
@@ -273,7 +274,7 @@ def load(
     try:
         response = client.upload(
             api or _api_default(), file, resource, format=file_format.value if file_format else None, mode=mode.value,
-            dry_run=dry_run, gzip=gzip, idempotency_key=idempotency_key, console=Console(stderr=True),
+            dry_run=dry_run, gzip=gzip, idempotency_key=idempotency_key, api_key=key, console=Console(stderr=True),
         )
     except client.ClientError as exc:
         typer.echo(str(exc), err=True)

@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from service.access import keys, repository
-from service.db import SessionDep
 from service.errors import Forbidden, Unauthorized
 from service.kit.http import Preconditions, PreconditionsDep
 
@@ -69,7 +68,15 @@ def _unauthorized(detail: str, error: str | None = None) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
 
 
-async def authenticate(request: Request, session: SessionDep) -> Principal:
+async def _stored_key(request: Request, prefix: str):
+    # A short session of its own, on the primary: a key issued or revoked a moment ago is
+    # seen at once (a replica could lag), and the request's own session, if it has one,
+    # is not held open for it.
+    async with request.app.state.sessionmaker() as session:
+        return await repository.by_prefix(session, prefix)
+
+
+async def authenticate(request: Request) -> Principal:
     """The principal of the request's Authorization header (ANONYMOUS without one)."""
     if "principal" in request.scope.get("state", {}):
         return request.scope["state"]["principal"]
@@ -80,7 +87,7 @@ async def authenticate(request: Request, session: SessionDep) -> Principal:
         parsed = keys.parse(token.strip()) if scheme.lower() == "bearer" else None
         if parsed is None:
             raise _unauthorized("Send an API key as `Authorization: Bearer pop_...`.", "invalid_request")
-        found = await repository.by_prefix(session, parsed[0])
+        found = await _stored_key(request, parsed[0])
         if found is None or found.revoked_at is not None or not keys.matches(parsed[1], found.secret_hash):
             raise _unauthorized("The API key is not valid (unknown or revoked).", "invalid_token")
         principal = Principal(found.id, found.scope, found.cluster_id)

@@ -52,10 +52,12 @@ def _chunks(stream: BinaryIO, progress: Progress, task, compress: bool) -> Itera
 
 def upload(
     api: str, file: Path, resource: str, *, format: str | None, mode: str, dry_run: bool, gzip: bool,
-    idempotency_key: str | None, console: Console,
+    idempotency_key: str | None, api_key: str | None, console: Console,
 ) -> httpx.Response:
     guessed, compressed = guess_format(file) if format is None else (format, file.suffix.lower() == ".gz")
     headers = {"Content-Type": CONTENT_TYPES[guessed]}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
     if compressed or gzip:
         headers["Content-Encoding"] = "gzip"
     if idempotency_key:

@@ -1,13 +1,12 @@
 """A second, empty database for round trips (export here, load there)."""
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from service.main import create_app
 from service.migrate import upgrade
-from tests.conftest import _no_server_errors, create_scratch_database, drop_database
+from tests.conftest import create_scratch_database, drop_database, issue_key, make_client
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +30,9 @@ async def empty_client(empty_database_url, settings, clock):
         )
         app = create_app(settings, sessionmaker=sessionmaker)
         app.state.clock = clock
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://empty", event_hooks={"response": [_no_server_errors]}
-        ) as client:
+        async with sessionmaker() as session:
+            key = await issue_key(session)
+        async with make_client(app, key) as client:
             yield client
         await transaction.rollback()
     await engine.dispose()

@@ -1,6 +1,7 @@
 """`partnerships load` and `partnerships export` against a real `partnerships serve` process,
 as a newcomer runs them; and an upload cut off mid-body at the socket."""
 
+import os
 import socket
 import subprocess
 import time
@@ -17,6 +18,7 @@ from service.cli import RESOURCE_NAMES
 from service.migrate import upgrade
 from tests.bulk.helpers import ndjson
 from tests.conftest import create_scratch_database, drop_database
+from tests.ops.conftest import admin_key_in
 from tests.test_cli import CLI, _env, _free_port
 
 CLUSTERS_CSV = (
@@ -45,9 +47,11 @@ async def service(server_url):
         except httpx.TransportError:
             assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
             time.sleep(0.3)
+    os.environ["PARTNERSHIPS_API_KEY"] = await admin_key_in(url)  # for the `load` commands below
     try:
         yield base, engine
     finally:
+        os.environ.pop("PARTNERSHIPS_API_KEY", None)
         process.terminate()
         process.communicate(timeout=30)
         await engine.dispose()
@@ -108,7 +112,7 @@ async def test_an_upload_cut_off_at_the_socket_commits_nothing(service):
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(
             b"POST /v1/bulk/clusters?mode=partial HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-ndjson\r\n"
-            + f"Content-Length: {len(rows)}\r\n\r\n".encode()
+            + f"Authorization: Bearer {os.environ['PARTNERSHIPS_API_KEY']}\r\nContent-Length: {len(rows)}\r\n\r\n".encode()
         )
         sock.sendall(rows[: len(rows) * 3 // 4])  # more than a batch: rows reach the staging table
         time.sleep(0.5)
@@ -116,7 +120,8 @@ async def test_an_upload_cut_off_at_the_socket_commits_nothing(service):
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM clusters WHERE slug LIKE 'cut-%'")) == 0
     # The service is fine and the whole file loads.
-    response = httpx.post(f"{base}/v1/bulk/clusters", content=rows, headers={"Content-Type": "application/x-ndjson"}, timeout=60)
+    headers = {"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {os.environ['PARTNERSHIPS_API_KEY']}"}
+    response = httpx.post(f"{base}/v1/bulk/clusters", content=rows, headers=headers, timeout=60)
     assert response.status_code == 200 and response.json()["created"] == 20_000
 
 

@@ -1,6 +1,8 @@
 """Idempotency-Key: a retry answers the first answer; a different body under the same key is
 refused; a key still in use by a running request answers 409."""
 
+import hashlib
+
 from sqlalchemy import text
 
 from service.bulk.idempotency import LOCK_CLASS
@@ -45,15 +47,17 @@ async def test_the_same_key_with_a_different_request_is_refused(client):
     assert_problem(other_resource, 422, "header.Idempotency-Key")
 
 
-async def test_a_key_in_use_by_a_running_request_answers_409(client, engine, session):
-    # Another request holding the key is another transaction holding its lock.
+async def test_a_key_in_use_by_a_running_request_answers_409(client, engine, session, admin_key):
+    # Another request holding the key is another transaction holding its lock; keys are
+    # held per client (the digest of its API key).
+    held = f"token:{hashlib.sha256(admin_key.encode()).hexdigest()}:busy"
     async with engine.connect() as other:
-        await other.execute(text("SELECT pg_advisory_lock(:c, hashtext('busy'))"), {"c": LOCK_CLASS})
+        await other.execute(text("SELECT pg_advisory_lock(:c, hashtext(:k))"), {"c": LOCK_CLASS, "k": held})
         try:
             response = await load(client, "clusters", ndjson(factories.cluster()), headers={"Idempotency-Key": "busy"})
             assert_problem(response, 409)
         finally:
-            await other.execute(text("SELECT pg_advisory_unlock(:c, hashtext('busy'))"), {"c": LOCK_CLASS})
+            await other.execute(text("SELECT pg_advisory_unlock(:c, hashtext(:k))"), {"c": LOCK_CLASS, "k": held})
     assert await session.scalar(text("SELECT count(*) FROM clusters")) == 0
     response = await load(client, "clusters", ndjson(factories.cluster()), headers={"Idempotency-Key": "busy"})
     assert response.status_code == 200

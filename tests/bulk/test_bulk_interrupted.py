@@ -31,11 +31,11 @@ async def _call(app, path: str, chunks: list[bytes], disconnect: bool, headers: 
     return sent
 
 
-async def test_an_interrupted_upload_commits_nothing(app, session):
+async def test_an_interrupted_upload_commits_nothing(app, session, admin_key):
     app.state.settings.bulk.batch_rows = 100  # several batches reach the staging table before the drop
     body = ndjson(*(factories.cluster() for _ in range(1000)))
     chunks = [body[i : i + 4096] for i in range(0, len(body) * 3 // 4, 4096)]
-    sent = await _call(app, "/v1/bulk/clusters", chunks, disconnect=True, headers={"Content-Type": "application/x-ndjson"})
+    sent = await _call(app, "/v1/bulk/clusters", chunks, disconnect=True, headers={"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {admin_key}"})
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400
     problem = json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
@@ -43,6 +43,6 @@ async def test_an_interrupted_upload_commits_nothing(app, session):
     assert await session.scalar(text("SELECT count(*) FROM clusters")) == 0
 
     # The same upload, whole, goes through on the same connection.
-    sent = await _call(app, "/v1/bulk/clusters", [body], disconnect=False, headers={"Content-Type": "application/x-ndjson"})
+    sent = await _call(app, "/v1/bulk/clusters", [body], disconnect=False, headers={"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {admin_key}"})
     assert next(m for m in sent if m["type"] == "http.response.start")["status"] == 200
     assert await session.scalar(text("SELECT count(*) FROM clusters")) == 1000
