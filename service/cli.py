@@ -229,7 +229,7 @@ def _api_default() -> str:
 
 
 API_HELP = "URL of the running service (default: http://127.0.0.1:8000, or SERVER__HOST and SERVER__PORT)."
-RESOURCE_NAMES = ("clusters", "partnerships", "target-markets", "missions", "agreements")
+RESOURCE_NAMES = ("clusters", "partnerships", "target-markets", "missions", "agreements", "opportunities")
 
 
 def _resource(name: str) -> str:

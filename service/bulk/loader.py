@@ -21,6 +21,7 @@ from service.bulk.rows import CsvRows, Rows
 from service.bulk.schemas import BulkReport, Format, Mode
 from service.bulk.spec import Resource
 from service.config import BulkSettings
+from service.ops.metrics import record_bulk_rows
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,11 @@ async def run(
         resource.name, rows.received, read - started, checked - read, "merged" if apply else "classified",
         time.perf_counter() - checked, created, updated, unchanged, rejected,
     )
+
+    if apply:
+        for outcome, count in (("created", created), ("updated", updated), ("unchanged", unchanged)):
+            record_bulk_rows(resource.name, outcome, count)
+    record_bulk_rows(resource.name, "rejected", rejected)
 
     errors = sorted(rows.errors + duplicate_errors + reference_errors, key=lambda e: e.line)
     return BulkReport(

@@ -72,8 +72,22 @@ AGREEMENTS = [
     {"external_id": "a-draft", "title": "Draft letter", "kind": "letter-of-intent", "status": "draft"},
 ]
 
+OPPORTUNITIES = [
+    {
+        "external_id": "o-lasers", "kind": "partner-search", "title": "Partners for medical lasers; US market",
+        "summary": "We look for \"integrators\": hospitals, labs.", "description": "Line one\nline two, cooperación",
+        "countries": ["US", "CA"], "sectors": ["photonics"], "posted_by": {"cluster": "opticsvalley"},
+        "deadline": "2030-05-31", "url": "https://example.org/lasers?a=1", "contact": "Ana: +33 1 23",
+        "withdrawn": False,
+    },
+    {"external_id": "o-call", "kind": "call", "title": "Open call", "posted_by": {"partnership": "photonics4all"},
+     "withdrawn": True},
+    {"external_id": "o-eccp", "kind": "event", "title": "Matchmaking in Taipei", "countries": ["TW"],
+     "posted_by": {"organisation": {"name": "ECCP: platform", "url": "https://eccp.example.org/x:y"}}},
+]
+
 # In the order a database must be filled: references point to earlier resources.
 ALL = {
     "clusters": CLUSTERS, "partnerships": PARTNERSHIPS, "target-markets": TARGET_MARKETS,
-    "missions": MISSIONS, "agreements": AGREEMENTS,
+    "missions": MISSIONS, "agreements": AGREEMENTS, "opportunities": OPPORTUNITIES,
 }

@@ -15,7 +15,8 @@ from tests.problems import assert_problem
 async def _create_through_the_api(client) -> None:
     """The source data goes in through the ordinary endpoints, not bulk."""
     for path, records in (("/v1/clusters", samples.CLUSTERS), ("/v1/partnerships", samples.PARTNERSHIPS),
-                          ("/v1/missions", samples.MISSIONS), ("/v1/agreements", samples.AGREEMENTS)):
+                          ("/v1/missions", samples.MISSIONS), ("/v1/agreements", samples.AGREEMENTS),
+                          ("/v1/opportunities", samples.OPPORTUNITIES)):
         for record in records:
             response = await client.post(path, json=record)
             assert response.status_code == 201, response.text

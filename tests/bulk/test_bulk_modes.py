@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from tests import factories
 from tests.bulk.helpers import counts, find, load, ndjson, report
+from tests.ops.test_metrics import sample
 from tests.problems import assert_problem
 
 
@@ -114,3 +115,11 @@ async def test_records_created_through_the_api_reload_unchanged(client):
     await client.put("/v1/target-markets/US", json={"trends": "Up", "support_organisations": [{"name": "SelectUSA"}]})
     market = {"country": "US", "trends": "Up", "support_organisations": [{"name": "SelectUSA"}]}
     assert counts(await report(client, "target-markets", ndjson(market))) == (0, 0, 1, 0)
+
+
+async def test_loads_are_counted_in_the_bulk_rows_metric(client):
+    before = {outcome: sample("bulk_rows_total", resource="clusters", outcome=outcome) for outcome in ("created", "rejected")}
+    body = ndjson(factories.cluster(), factories.cluster(), {"slug": "bad", "name": "Bad", "country": "XX"})
+    assert (await load(client, "clusters", body, mode="partial")).status_code == 200
+    assert sample("bulk_rows_total", resource="clusters", outcome="created") == before["created"] + 2
+    assert sample("bulk_rows_total", resource="clusters", outcome="rejected") == before["rejected"] + 1

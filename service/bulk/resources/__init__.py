@@ -1,14 +1,14 @@
 """The resources bulk loading and export know, by their name in URLs.
 
-Adding one (say `opportunities`) is one module here declaring its `Resource` (schema, table,
+Adding one is one module here declaring its `Resource` (schema, table,
 natural key, columns, references, child rows, CSV columns, export query) and one line below;
 the endpoints, the CLI and the OpenAPI document pick it up from this registry.
 """
 
-from service.bulk.resources import agreements, clusters, markets, missions, partnerships
+from service.bulk.resources import agreements, clusters, markets, missions, opportunities, partnerships
 from service.bulk.spec import Resource
 
 RESOURCES: dict[str, Resource] = {
     module.RESOURCE.name: module.RESOURCE
-    for module in (clusters, partnerships, markets, missions, agreements)
+    for module in (clusters, partnerships, markets, missions, agreements, opportunities)
 }
