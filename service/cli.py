@@ -184,7 +184,7 @@ def _run(work):
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[str, typer.Option(help="write, bulk or admin.")] = "write",
+    scope: Annotated[str, typer.Option(help="read, write, bulk or admin.")] = "write",
     cluster: Annotated[str | None, typer.Option(help="Bind the key to this cluster (slug).")] = None,
     name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "command line",
 ) -> None:

@@ -5,6 +5,7 @@ real PostgreSQL binaries) in a data folder that survives restarts.
 """
 
 import logging
+import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -28,24 +29,37 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "partnerships"
 
-# The embedded server handle must outlive every engine that talks to it: pgserver stops the
-# server when the last handle in the process is garbage-collected.
-_embedded_servers: dict[str, object] = {}
+# The embedded server handles must outlive every engine that talks to them: pgserver stops a
+# server when the last handle in the process is garbage-collected. With each, whether this
+# process started it (a server another process runs, say `partnerships serve` while
+# `partnerships keys` runs beside it, is used and left running).
+_embedded_servers: dict[str, tuple[object, bool]] = {}
+
+
+def _running(data_dir: Path) -> bool:
+    """Whether a postmaster is already running on data_dir."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def start_embedded(data_dir) -> URL:
     """Start (or reuse) the embedded PostgreSQL in data_dir and return an asyncpg URL."""
     key = str(data_dir)
-    server = _embedded_servers.get(key)
+    server, _ = _embedded_servers.get(key, (None, False))
     if server is None:
         data_dir.mkdir(parents=True, exist_ok=True)
+        started_here = not _running(data_dir)
         with warnings.catch_warnings():
             # pgserver asks platformdirs for XDG_RUNTIME_DIR, unset in containers; harmless.
             warnings.simplefilter("ignore")
             import pgserver  # imported lazily: only needed without DATABASE_URL
 
             server = pgserver.get_server(data_dir, cleanup_mode="stop")
-        _embedded_servers[key] = server
+        _embedded_servers[key] = (server, started_here)
         log.info("embedded PostgreSQL running with its data in %s", data_dir)
         exists = server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
@@ -56,7 +70,8 @@ def start_embedded(data_dir) -> URL:
 
 
 def stop_embedded(data_dir: Path | None = None) -> None:
-    """Stop the embedded servers this process started (or only the one in data_dir).
+    """Stop the embedded servers this process started (or only the one in data_dir); servers
+    that were running already are left running.
 
     pgserver stops a server at exit only when it believes no other process uses it, and a
     process that died uncleanly leaves it believing so forever; stopping explicitly keeps a
@@ -68,10 +83,12 @@ def stop_embedded(data_dir: Path | None = None) -> None:
 
     keys = [str(data_dir)] if data_dir is not None else list(_embedded_servers)
     for key in keys:
-        server = _embedded_servers.pop(key, None)
+        server, started_here = _embedded_servers.pop(key, (None, False))
         if server is None:
             continue
         server.cleanup()  # pgserver's own stop; also keeps its exit hook from trying again
+        if not started_here:
+            continue  # another process runs it
         if (Path(key) / "postmaster.pid").exists():
             try:
                 pg_ctl(["-w", "-m", "fast", "stop"], pgdata=Path(key), user=server.system_user)

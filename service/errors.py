@@ -6,6 +6,7 @@ client as an HTML page or a bare 500.
 """
 
 import logging
+import re
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from service.kit.problem import FieldError, Problem, field_errors
 
@@ -159,6 +161,27 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return None
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path. The router's own 405 names only the first route
+    that matched the path, though GET, PATCH and DELETE are separate routes; the OpenAPI
+    document knows them all."""
+    app = request.app
+    if not hasattr(app.state, "methods_by_path"):
+        app.state.methods_by_path = [
+            (
+                compile_path(template)[0],
+                len(re.sub(r"\{[^}]*\}", "", template)),
+                {m.upper() for m in operations} | ({"HEAD"} if "get" in operations else set()),
+            )
+            for template, operations in app.openapi()["paths"].items()
+        ]
+    path = request.scope["path"]
+    matching = [(literal, m) for pattern, literal, m in app.state.methods_by_path if pattern.match(path)]
+    # `/missions/{mission}.ics` beats `/missions/{mission}` for `/missions/x.ics`.
+    most_literal = max((literal for literal, _ in matching), default=0)
+    return ", ".join(sorted(set().union(*(m for literal, m in matching if literal == most_literal))))
+
+
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def on_service_error(request: Request, exc: ServiceError):
@@ -180,9 +203,10 @@ def register_error_handlers(app: FastAPI) -> None:
         }
         title = titles.get(exc.status_code, "Request failed")
         slug = title.lower().replace(" ", "-")
-        return problem_response(
-            request, exc.status_code, title, slug, str(exc.detail), headers=exc.headers
-        )
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=headers)
 
     @app.exception_handler(PoolTimeout)
     async def on_pool_timeout(request: Request, exc: PoolTimeout):

@@ -14,6 +14,7 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 ERRORS = {
     304: "Not modified: the If-None-Match ETag is current.",
+    400: "The body could not be read: not UTF-8, or not JSON.",
     401: "No valid API key: missing, malformed, unknown or revoked (see WWW-Authenticate).",
     403: "The API key's scope does not allow this, or a cluster-bound key would create what it does not own.",
     404: "No such resource.",
@@ -21,6 +22,8 @@ ERRORS = {
     412: "If-Match does not match the current ETag.",
     428: "If-Match is required by this deployment for changes.",
     413: "The request body is larger than the service accepts.",
+    414: "The URL or its query string is longer than the service accepts.",
+    415: "The body's Content-Type (or Content-Encoding) is not one this operation reads.",
     422: "Invalid input: unknown fields, bad values, bad query parameters.",
     429: "Too many requests from this client; retry after Retry-After seconds.",
     503: "The database is unavailable or saturated; retry after Retry-After seconds.",
@@ -33,15 +36,18 @@ RETRY_AFTER = {
 WRITES = ("post", "put", "patch", "delete")
 
 
-def _statuses(method: str, path: str) -> set[int]:
+def _statuses(method: str, path: str, declared: dict) -> set[int]:
+    """The errors an operation can answer with: those every operation of its kind can, and
+    those its route declares itself (415 where a body has a choice of formats, 404 for a
+    record named in the query)."""
     has_id = "{" in path
-    statuses = {401, 422, 429, 503}
+    statuses = {401, 414, 422, 429, 503} | {int(k) for k in declared if k in ("404", "406", "415")}
     if has_id:
         statuses.add(404)
     if method == "get" and has_id:
         statuses.add(304)
     if method in ("post", "put", "patch"):
-        statuses.add(413)
+        statuses |= {400, 413}
     if method in WRITES:
         statuses |= {403, 409}
         if has_id:
@@ -76,7 +82,7 @@ def build_openapi(app: FastAPI) -> dict:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = {k: v for k, v in operation["responses"].items() if not k.startswith(("4", "5"))}
-            responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path))}
+            responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path, operation["responses"]))}
             operation["responses"] = responses
             # Reads are public by default, and a key is welcome; writes need one.
             operation["security"] = [{"apiKey": []}] if method in WRITES else [{}, {"apiKey": []}]

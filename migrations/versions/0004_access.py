@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('cluster_id', sa.Uuid(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("scope IN ('write', 'bulk', 'admin')", name=op.f('ck_api_keys_scope')),
+    sa.CheckConstraint("scope IN ('read', 'write', 'bulk', 'admin')", name=op.f('ck_api_keys_scope')),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_api_keys_cluster_id_clusters'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('prefix', name=op.f('uq_api_keys_prefix'))

@@ -1,7 +1,8 @@
 """Who is asking, and what they may change.
 
 Reads are public unless ACCESS__READS_REQUIRE_KEY is set. Writes need a key whose scope
-covers them: `write` < `bulk` < `admin`. A key bound to a cluster may change only that
+covers them: `read` < `write` < `bulk` < `admin` (a `read` key only reads, for deployments
+that keep reads private). A key bound to a cluster may change only that
 cluster and what it owns; anything else answers 404, as if it did not exist, so a key cannot
 probe what others hold. Services receive the principal and ask it.
 """
@@ -17,7 +18,7 @@ from service.access import keys, repository
 from service.errors import Forbidden, Unauthorized
 from service.kit.http import Preconditions, PreconditionsDep
 
-LEVELS = {"write": 1, "bulk": 2, "admin": 3}
+LEVELS = {"read": 0, "write": 1, "bulk": 2, "admin": 3}
 CHALLENGE = 'Bearer realm="partnerships"'
 
 

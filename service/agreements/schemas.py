@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
 from service.sectors.schemas import SectorCode, sector_list
@@ -52,20 +52,7 @@ class AgreementCreate(InputModel):
         return self
 
 
-class AgreementPatch(InputModel):
-    external_id: ExternalId | None = None
-    title: Name | None = None
-    kind: AgreementKind | None = None
-    status: StoredStatus | None = None
-    signed_on: PlanDate | None = None
-    valid_until: PlanDate | None = None
-    clusters: list[Reference] | None = Field(None, max_length=50)
-    partnership: Reference | None = None
-    counterparts: list[Counterpart] | None = Field(None, max_length=50)
-    sectors: list[SectorCode] | None = Field(None, max_length=50)
-    description: LongText | None = None
-    document_url: Url | None = None
-    mission: Text(200, min_length=1) | None = None
+AgreementPatch = patch_of(AgreementCreate, "AgreementPatch")
 
 
 class MissionRefOut(OutputModel):

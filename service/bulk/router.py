@@ -80,6 +80,7 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
     "/bulk/{resource}", openapi_extra=UPLOAD, summary="Load (upsert) many records from an NDJSON or CSV file",
     responses={
         202: {"model": BulkJob, "description": "`?async=true`: the upload arrived; follow the job at `Location`."},
+        415: {"description": "Not NDJSON or CSV, not UTF-8, or compressed otherwise than gzip."},
         422: {"description": "Invalid input; for a strict load with rejected rows, the problem holds the `report`."},
     },
 )

@@ -60,7 +60,13 @@ FEED_BODY = {
 }
 
 
-@feeds.post("/import", openapi_extra=FEED_BODY, summary="Take in missions from an uploaded calendar")
+@feeds.post(
+    "/import", openapi_extra=FEED_BODY, summary="Take in missions from an uploaded calendar",
+    responses={
+        404: {"description": "No such calendar source (`source`)."},
+        415: {"description": "Not text/calendar or application/json."},
+    },
+)
 async def import_missions(
     session: SessionDep, write: WriteDep, clock: ClockDep, request: Request,
     source: Annotated[str | None, Query(max_length=80, description="Apply as this source's full feed (missing events get cancelled).")] = None,

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.kit.http import ListQuery
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, Name, Url
 from service.missions.schemas import MissionFilters, MissionKind
 from service.sectors.schemas import SectorCode, sector_list
@@ -22,13 +22,7 @@ class CalendarSourceCreate(InputModel):
     default_country: CountryCode | None = Field(None, description="Destination when an event's LOCATION names no country.")
 
 
-class CalendarSourcePatch(InputModel):
-    url: Url | None = None
-    format: FeedFormat | None = None
-    organiser: Name | None = None
-    default_kind: MissionKind | None = None
-    default_sectors: list[SectorCode] | None = Field(None, max_length=50)
-    default_country: CountryCode | None = None
+CalendarSourcePatch = patch_of(CalendarSourceCreate, "CalendarSourcePatch")
 
 
 class Rejected(BaseModel):

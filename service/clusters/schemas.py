@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from service.kit.countries import nuts_prefix
 from service.kit.http import ListQuery, filter_values
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import (
     Count,
     CountryCode,
@@ -75,22 +75,7 @@ class ClusterCreate(InputModel):
         return self
 
 
-class ClusterPatch(InputModel):
-    slug: Slug | None = None
-    name: Name | None = None
-    acronym: ShortText | None = None
-    country: CountryCode | None = None
-    region: Region | None = None
-    city: ShortText | None = None
-    website: Url | None = None
-    email: Email | None = None
-    description: LongText | None = None
-    sectors: list[SectorCode] | None = Field(None, max_length=50)
-    member_count: Count | None = None
-    sme_count: Count | None = None
-    label: Label | None = None
-    founded_year: Year | None = None
-    target_markets: list[TargetMarketRef] | None = Field(None, max_length=250)
+ClusterPatch = patch_of(ClusterCreate, "ClusterPatch")
 
 
 class Cluster(OutputModel):

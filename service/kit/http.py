@@ -58,7 +58,8 @@ async def preconditions(
         Header(max_length=1000, description="ETag from a previous read; the write fails with 412 if the resource changed since."),
     ] = None,
 ) -> Preconditions:
-    if if_match is None and request.app.state.settings.access.if_match_required:
+    changes = request.method in ("PATCH", "PUT", "DELETE")  # creates have nothing to match
+    if if_match is None and changes and request.app.state.settings.access.if_match_required:
         raise PreconditionRequired(
             "Send If-Match with the ETag you read: this deployment refuses writes that could overwrite blindly."
         )

@@ -4,7 +4,9 @@ Input schemas forbid unknown fields (a misspelt field must not be silently dropp
 reject NaN/Infinity; output schemas read from ORM objects and mappings alike.
 """
 
-from pydantic import BaseModel, ConfigDict
+import copy
+
+from pydantic import BaseModel, ConfigDict, create_model
 
 
 class InputModel(BaseModel):
@@ -13,3 +15,20 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def patch_of(create: type[InputModel], name: str, *, exclude: tuple[str, ...] = ()) -> type[InputModel]:
+    """The PATCH body for a resource: every field of its create body, each optional.
+
+    Types, bounds and descriptions are the create body's own, so the two cannot drift. A
+    field stays nullable only where the create body allows null (a client may clear a
+    city, not a name): its schema says so and a null for it is refused up front.
+    """
+    fields = {}
+    for field_name, field in create.model_fields.items():
+        if field_name in exclude:
+            continue
+        optional = copy.copy(field)
+        optional.default, optional.default_factory = None, None
+        fields[field_name] = (field.annotation, optional)
+    return create_model(name, __base__=InputModel, __module__=create.__module__, **fields)

@@ -4,6 +4,7 @@ Every string is bounded and free of NUL bytes and lone surrogates, every integer
 column: bad input is refused at the edge with 422 instead of failing in the database.
 """
 
+import re
 import zoneinfo
 from datetime import date, time
 from functools import lru_cache
@@ -25,9 +26,22 @@ def _storable(value: str) -> str:
     return value
 
 
+def _at_most(max_length: int):
+    """The length bound applied to the text as sent: surrounding spaces are stripped after
+    it, and a text the schema calls too long must not pass because of them."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > max_length:
+            raise ValueError(f"String should have at most {max_length} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
 def Text(max_length: int, min_length: int = 0):
     return Annotated[
         str,
+        _at_most(max_length),
         StringConstraints(max_length=max_length, min_length=min_length),
         AfterValidator(_storable),
     ]
@@ -52,7 +66,11 @@ def _http_url(value: str) -> str:
     return value
 
 
-Url = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_storable), AfterValidator(_http_url)]
+# The pattern states in the schema what _http_url checks (clients and fuzzers read it).
+URL_PATTERN = r"^https?://[^\s/?#@:][^\s/?#@]*([/?#]\S*)?$"
+Url = Annotated[
+    str, StringConstraints(max_length=2000, pattern=URL_PATTERN), AfterValidator(_storable), AfterValidator(_http_url),
+]
 
 Email = Annotated[
     str,
@@ -68,7 +86,7 @@ CountryCode = Annotated[
     str,
     BeforeValidator(_country),
     Field(description="ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
-          examples=["FR"], min_length=2, max_length=2),
+          examples=["FR"], pattern=r"^[A-Za-z]{2}$"),
 ]
 
 NutsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
@@ -79,7 +97,18 @@ Priority = Annotated[int, Field(ge=1, le=100, description="1 is the highest prio
 
 # Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
 # DTEND is the day after) can never overflow.
-PlanDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
+# Dates come as ISO 8601 text only: pydantic would also read a number as a Unix
+# timestamp, so `?starts_before=0` would silently mean 1970-01-01.
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
+        raise ValueError("give a date as YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("give a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PlanDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 
 def _naive(value: time) -> time:

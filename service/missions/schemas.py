@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import (
     Count,
     CountryCode,
@@ -93,28 +93,7 @@ class MissionCreate(InputModel):
         return self
 
 
-class MissionPatch(InputModel):
-    external_id: ExternalId | None = None
-    title: Name | None = None
-    kind: MissionKind | None = None
-    direction: Direction | None = None
-    destination_country: CountryCode | None = None
-    destination_city: ShortText | None = None
-    starts_on: PlanDate | None = None
-    ends_on: PlanDate | None = None
-    start_time: LocalTime | None = None
-    end_time: LocalTime | None = None
-    timezone: TimeZoneName | None = None
-    applications_open_on: PlanDate | None = None
-    application_deadline: PlanDate | None = None
-    sectors: list[SectorCode] | None = Field(None, max_length=50)
-    organisers: OrganisersIn | None = None
-    capacity: Count | None = None
-    cost_reimbursement_percent: Percent | None = None
-    url: Url | None = None
-    description: LongText | None = None
-    cancelled: bool | None = None
-    outcomes: Outcomes | None = None
+MissionPatch = patch_of(MissionCreate, "MissionPatch")
 
 
 class PartnershipRefOut(OutputModel):

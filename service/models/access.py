@@ -8,14 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, new_id
 
-SCOPES = ("write", "bulk", "admin")
+SCOPES = ("read", "write", "bulk", "admin")
 
 
 class ApiKey(Base):
     """An API key. Only a hash of its secret is stored; the key itself is shown once."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint("scope IN ('write', 'bulk', 'admin')", name="scope"),)
+    __table_args__ = (CheckConstraint("scope IN ('read', 'write', 'bulk', 'admin')", name="scope"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     # The public part of the key (pop_<prefix>_<secret>), to find the row to compare with.

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
 from service.sectors.schemas import SectorCode, sector_list
@@ -58,19 +58,7 @@ class OpportunityCreate(InputModel):
         return self
 
 
-class OpportunityPatch(InputModel):
-    external_id: ExternalId | None = None
-    kind: OpportunityKind | None = None
-    title: Name | None = None
-    summary: Text(1000) | None = None
-    description: LongText | None = None
-    countries: list[CountryCode] | None = Field(None, max_length=50)
-    sectors: list[SectorCode] | None = Field(None, max_length=50)
-    posted_by: PosterIn | None = None
-    deadline: PlanDate | None = None
-    url: Url | None = None
-    contact: Text(300) | None = None
-    withdrawn: bool | None = None
+OpportunityPatch = patch_of(OpportunityCreate, "OpportunityPatch")
 
 
 class OrganisationOut(OutputModel):

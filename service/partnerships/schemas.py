@@ -6,8 +6,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut, TargetMarketRef, target_market_list
 from service.kit.http import ListQuery, filter_values
-from service.kit.schemas import InputModel, OutputModel
-from service.kit.types import CountryCode, LongText, Name, SearchText, ShortText, Slug, Text, Url
+from service.kit.schemas import InputModel, OutputModel, patch_of
+from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, ShortText, Slug, Text, Url
 from service.sectors.schemas import SectorCode, sector_list
 
 Programme = Literal["escp-4i", "escp-s3", "other"]
@@ -34,8 +34,8 @@ class PartnershipCreate(InputModel):
     strand: Text(120) | None = Field(
         None, description="`strand-1`, `strand-2` or `voluntary` for ESCP programmes; free text for others."
     )
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: PlanDate | None = None
+    period_end: PlanDate | None = None
     objectives: LongText | None = None
     activities: list[Text(2000)] = Field(default_factory=list, max_length=100)
     website: Url | None = None
@@ -58,21 +58,7 @@ class PartnershipCreate(InputModel):
         return self
 
 
-class PartnershipPatch(InputModel):
-    slug: Slug | None = None
-    acronym: ShortText | None = None
-    name: Name | None = None
-    programme: Programme | None = None
-    generation: GenerationNumber | None = None
-    strand: Text(120) | None = None
-    period_start: date | None = None
-    period_end: date | None = None
-    objectives: LongText | None = None
-    activities: list[Text(2000)] | None = Field(None, max_length=100)
-    website: Url | None = None
-    sectors: list[SectorCode] | None = Field(None, max_length=50)
-    target_markets: list[TargetMarketRef] | None = Field(None, max_length=250)
-    members: list[MemberIn] | None = Field(None, max_length=500, description="Replaces the whole member list.")
+PartnershipPatch = patch_of(PartnershipCreate, "PartnershipPatch")
 
 
 class Member(OutputModel):

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from service.kit.http import ListQuery, filter_values
-from service.kit.schemas import InputModel, OutputModel
+from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import SLUG_PATTERN, Name, SearchText
 
 SectorCode = Annotated[str, StringConstraints(max_length=40, pattern=SLUG_PATTERN)]
@@ -22,10 +22,7 @@ class SectorCreate(InputModel):
     nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
 
 
-class SectorPatch(InputModel):
-    name: Name | None = None
-    kind: SectorKind | None = None
-    nace_codes: list[NaceCode] | None = Field(None, max_length=50)
+SectorPatch = patch_of(SectorCreate, "SectorPatch", exclude=("code",))
 
 
 class Sector(OutputModel):

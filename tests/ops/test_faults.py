@@ -199,7 +199,7 @@ async def test_the_service_recovers_by_itself_when_postgresql_restarts(tmp_path,
 
     data_dir = tmp_path / "pgdata"
     url = start_embedded(data_dir)
-    system_user = _embedded_servers[str(data_dir)].system_user
+    system_user = _embedded_servers[str(data_dir)][0].system_user
     socket_dir = url.query["host"]
     try:
         await migrated_database_at(url)
