@@ -74,3 +74,27 @@ async def test_opportunity_matches(client, clusters):
     assert by_slug["partner"]["score"] == 4 + 1 and by_slug["partner"]["reasons"]["location"] == "elsewhere"
     assert "unrelated" not in by_slug
     assert_problem(await client.get("/v1/opportunities/not-an-id/matches"), 404)
+
+
+async def test_ranking_from_sector_sharers_alone_equals_scoring_everyone(client, monkeypatch):
+    """The first page comes from the clusters sharing a sector when it ends above what any
+    other could score; later pages score everyone. Both agree with the formula."""
+    from service.matching import repository
+
+    used = []
+    statement = repository._statement
+    monkeypatch.setattr(repository, "_statement", lambda *a: used.append(a[-1]) or statement(*a))
+    make, every = factories.cluster, markets("US", "CA", "JP", "MX", "BR")
+    await factories.create(client, "/v1/clusters", make(slug="hub", country="FR", sectors=["photonics", "medtech", "space"], target_markets=every))
+    expected = []
+    for i in range(6):  # 3 shared sectors, 5 markets, another country: 12 + 5 + 2
+        created = await factories.create(client, "/v1/clusters", make(slug=f"strong-{i}", country="DE", sectors=["photonics", "medtech", "space"], target_markets=every))
+        expected.append((19, created["id"], created["slug"]))
+    for i in range(4):  # markets only: 5 + 2
+        created = await factories.create(client, "/v1/clusters", make(slug=f"markets-{i}", country="IT", sectors=["textiles"], target_markets=every))
+        expected.append((7, created["id"], created["slug"]))
+    expected.sort(key=lambda e: (e[0], e[1]), reverse=True)
+
+    found = await collect(client, "/v1/clusters/hub/matches", {"limit": 3})
+    assert [(m["score"], m["cluster"]["slug"]) for m in found] == [(score, slug) for score, _, slug in expected]
+    assert used[0] == repository.SECTOR_OVERLAP and repository.ANY_OVERLAP in used  # both paths answered

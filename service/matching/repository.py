@@ -14,6 +14,12 @@ combine with them, whom to leave out), then the candidates, with that profile as
 array parameters. Candidates are scored from counts (one pass over their sectors and
 markets each); the lists of shared sectors and markets, the reasons, are built for the page
 only.
+
+Scoring every candidate is what costs: most clusters share a market or a complementary
+sector with anyone. So the candidates sharing a sector (found by the GIN index, a fraction of
+the rest) are ranked first; one sharing no sector scores at most `_unshared_ceiling` points,
+so when that ranking's page ends above it, no other candidate could enter the page and it is
+the answer. Otherwise (a sparse profile, a deep page) every candidate is scored.
 """
 
 import uuid
@@ -50,6 +56,8 @@ OPPORTUNITY_SEEKER = text(f"""
     FROM opportunities o WHERE o.id = :seeker
 """)
 
+ANY_OVERLAP = "(c.sectors && :sectors OR c.sectors && :complements OR c.target_countries && :markets)"
+SECTOR_OVERLAP = "c.sectors && :sectors"
 LOCATION = {
     "cluster": (
         "CASE WHEN c.country <> :country THEN 'different-country' "
@@ -72,8 +80,7 @@ WITH scored AS (
                   FROM unnest(c.sectors) s) counts,
          LATERAL (SELECT count(*) FILTER (WHERE m = ANY(:markets)) AS shared_markets
                   FROM unnest(c.target_countries) m) markets
-    WHERE (c.sectors && :sectors OR c.sectors && :complements OR c.target_countries && :markets)
-      AND NOT c.id = ANY(:excluded) {filters}
+    WHERE {candidates} AND NOT c.id = ANY(:excluded) {filters}
 ),
 page AS (
     SELECT *, 4 * least(shared, 3) + 2 * least(complementary, 3) + least(shared_markets, 5)
@@ -109,7 +116,14 @@ async def seeker(session: AsyncSession, kind: str, seeker_id: uuid.UUID) -> Seek
     return Seeker(**row._asdict()) if row else None
 
 
-def _statement(kind: str, query: MatchQuery, cursor: Cursor | None):
+def _unshared_ceiling(kind: str, profile: "Seeker") -> int:
+    """The highest score a candidate sharing no sector with this seeker can reach: all its
+    complementary sectors and markets (up to the caps), the best location. Keep in step
+    with CANDIDATES and LOCATION."""
+    return 2 * min(len(profile.complements), 3) + min(len(profile.markets), 5) + (2 if kind == "cluster" else 3)
+
+
+def _statement(kind: str, query: MatchQuery, cursor: Cursor | None, candidates: str):
     filters, params = [], {}
     if query.country:
         filters.append("AND c.country = ANY(:countries)")
@@ -125,18 +139,26 @@ def _statement(kind: str, query: MatchQuery, cursor: Cursor | None):
         after = "WHERE (score, id) < (:after_score, :after_id)"
         params |= {"after_score": cursor.value, "after_id": cursor.id}
     location, points = LOCATION[kind]
-    sql = CANDIDATES.format(location=location, location_points=points, filters=" ".join(filters), after=after)
+    sql = CANDIDATES.format(
+        location=location, location_points=points, candidates=candidates, filters=" ".join(filters), after=after
+    )
     stmt = text(sql)
     binds = [bindparam(name, type_=ARRAY(element)) for name, element in ARRAYS.items() if f":{name}" in sql]
     return stmt.bindparams(*binds), params
 
 
 async def matches(session: AsyncSession, kind: str, profile: Seeker, query: MatchQuery, cursor: Cursor | None) -> list:
-    stmt, params = _statement(kind, query, cursor)
+    """The page (and one row more, to tell whether another page follows)."""
     values = {
         "sectors": profile.sectors, "complements": profile.complements, "markets": profile.markets,
         "excluded": profile.excluded, "limit": query.limit + 1,
     }
     if kind == "cluster":
         values |= {"country": profile.country, "region": profile.region}
+    if profile.sectors:
+        stmt, params = _statement(kind, query, cursor, SECTOR_OVERLAP)
+        rows = list(await session.execute(stmt, params | values))
+        if len(rows) == query.limit + 1 and rows[-1].score > _unshared_ceiling(kind, profile):
+            return rows
+    stmt, params = _statement(kind, query, cursor, ANY_OVERLAP)
     return list(await session.execute(stmt, params | values))

@@ -21,12 +21,12 @@ def _organiser(row) -> dict | None:
     return None
 
 
-def _result(row) -> SearchResult:
+def _result(row, ranked: bool) -> SearchResult:
     resource = "missions" if row.kind == "mission" else "opportunities"
     return SearchResult(
         kind=row.kind, id=row.id, title=row.title, summary=row.summary, countries=row.countries, sectors=row.sectors,
         deadline=row.deadline, organiser=_organiser(row), link=f"/v1/{resource}/{row.id}", created_at=row.created_at,
-        score=getattr(row, "rank", None),
+        score=row.rank if ranked else None,
     )
 
 
@@ -67,7 +67,9 @@ async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchP
         # common one the walk in deadline order. Plan them for their values every time.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = list(await session.execute(search.page_statement(p.shape), p.params))
-    results = [_result(r) for r in rows[: query.limit]]
+    # Asked once per page: a Row raises (and formats a message) for each missing attribute.
+    ranked = bool(rows) and "rank" in rows[0]._fields
+    results = [_result(r, ranked) for r in rows[: query.limit]]
     cursor = None
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
