@@ -76,13 +76,17 @@ def _not_modified(request: Request, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def conditional_read(request: Request, response: Response, representation: BaseModel):
-    """Set the ETag and answer 304 when the client already holds this representation."""
-    etag = etag_of(representation)
+def conditional_read(request: Request, response: Response, representation: BaseModel) -> Response:
+    """The representation with its ETag, or 304 when the client already holds it.
+
+    The body is serialized once, for the ETag and to send (returned as a Response, FastAPI
+    does not serialize it again); headers set on `response` go with it."""
+    body = representation.model_dump_json().encode()
+    etag = etag_for(body)
     if _not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return representation
+    headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+    return Response(body, media_type="application/json", headers=headers | {"ETag": etag})
 
 
 def conditional_body(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
