@@ -1,13 +1,14 @@
 """Search benchmark: the service against the raw-asyncpg limit, on a large dataset.
 
-    python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10]
+    python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10] [--rounds 3]
 
 1. Builds (once; kept between runs) a dataset of 1,000,000 opportunities, 10,000 clusters,
    1,000 partnerships and 2,000 missions in the database `partnerships_bench` (on
    --database-url, else on an embedded PostgreSQL kept in tests/perf/.pgdata).
 2. Starts the service (`partnerships serve`) and, for the limit, a bare ASGI app that runs
    through raw asyncpg the very statements the service ran for each query class.
-3. Drives both with wrk per query class and prints requests/s, p50 and p99 for each, their
+3. Drives both with wrk, each query class on the service and then on the limit, for a few
+   rounds, and prints requests/s, p50 and p99 for each (medians of the rounds), their
    ratio, and the targets; writes the report to tests/perf/reports/.
 """
 
@@ -17,6 +18,7 @@ import json
 import os
 import pickle
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,33 +167,63 @@ def _stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def run(classes: dict[str, str], base: str, path_of, args) -> dict[str, Figures]:
-    results = {}
-    for name, path in classes.items():
-        url = base + path_of(name, path)
-        wrk(url, seconds=2, connections=args.connections)  # warm up caches and plans
-        results[name] = wrk(url, seconds=args.seconds, connections=args.connections)
-        print(f"   {name:<20} {results[name].requests_per_second:9.1f} req/s  p50 {results[name].p50_ms:7.2f} ms  "
-              f"p99 {results[name].p99_ms:7.2f} ms" + (f"  ERRORS {results[name].errors}" if results[name].errors else ""))
-    return results
+def _measure(url: str, args) -> Figures:
+    wrk(url, seconds=2, connections=args.connections)  # warm up caches and plans
+    return wrk(url, seconds=args.seconds, connections=args.connections)
 
 
-def report(classes, service: dict[str, Figures], limit: dict[str, Figures], args, rows: dict) -> str:
+def _line(who: str, name: str, f: Figures) -> str:
+    return (f"   {who:<8} {name:<20} {f.requests_per_second:9.1f} req/s  p50 {f.p50_ms:7.2f} ms  p99 {f.p99_ms:7.2f} ms"
+            + (f"  ERRORS {f.errors}" if f.errors else ""))
+
+
+def run(classes: dict[str, str], service_base: str, limit_base: str, args) -> tuple[dict, dict]:
+    """Each class on the service, then at once on the limit, round after round: the two
+    figures of a ratio are taken side by side, so drift in what else the machine does
+    between them stays small, and the rounds show how much it moves."""
+    service: dict[str, list[Figures]] = {name: [] for name in classes}
+    limit: dict[str, list[Figures]] = {name: [] for name in classes}
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_} of {args.rounds}")
+        for name, path in classes.items():
+            service[name].append(_measure(service_base + path, args))
+            limit[name].append(_measure(f"{limit_base}/raw/{name}", args))
+            print(_line("service", name, service[name][-1]))
+            print(_line("limit", name, limit[name][-1]))
+    return service, limit
+
+
+def _median(figures: list[Figures]) -> Figures:
+    return Figures(
+        statistics.median(f.requests_per_second for f in figures), statistics.median(f.p50_ms for f in figures),
+        statistics.median(f.p99_ms for f in figures), sum(f.errors for f in figures),
+    )
+
+
+def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict[str, list[Figures]], args, rows: dict) -> str:
+    service = {name: _median(figures) for name, figures in rounds_service.items()}
+    limit = {name: _median(figures) for name, figures in rounds_limit.items()}
+    ratios = {
+        name: [s.requests_per_second / r.requests_per_second for s, r in zip(rounds_service[name], rounds_limit[name], strict=True)]
+        for name in classes
+    }
     lines = [
         f"# Search benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Dataset: {rows['opportunities']:,} opportunities, {rows['clusters']:,} clusters, {rows['partnerships']:,} "
         f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
-        f"class after a 2 s warm-up; one server process each; {os.cpu_count()} CPU cores shared by PostgreSQL, the "
-        "server and wrk.",
+        f"class after a 2 s warm-up, on the service and then on the limit, {args.rounds} rounds; figures are the "
+        f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). One server "
+        f"process each; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
         "",
-        "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio |",
+        "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio (rounds) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in classes:
         s, r = service[name], limit[name]
+        each = ", ".join(f"{x:.2f}" for x in ratios[name])
         lines.append(f"| {name} | {s.requests_per_second:.0f} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | {r.requests_per_second:.0f} "
-                     f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {s.requests_per_second / r.requests_per_second:.2f} |")
+                     f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {s.requests_per_second / r.requests_per_second:.2f} ({each}) |")
     search_classes = [n for n in classes if n not in ("get-by-id", "cluster-matches")]
     worst = min(service[n].requests_per_second / limit[n].requests_per_second for n in search_classes)
     checks = [
@@ -232,6 +264,7 @@ def main() -> None:
     parser.add_argument("--missions", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
     args = parser.parse_args()
@@ -251,25 +284,21 @@ def main() -> None:
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as file:
             pickle.dump(statements, file)
 
-        port = _free_port()
-        print("service (partnerships serve):")
-        process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-                         env | SERVICE_ENV, port)
-        try:
-            service = run(classes, f"http://127.0.0.1:{port}", lambda name, path: path, args)
-        finally:
-            _stop(process)
-
-        port = _free_port()
-        print("limit (raw asyncpg in a bare ASGI handler):")
+        service_port, limit_port = _free_port(), _free_port()
         raw_env = env | {"RAW_STATEMENTS": file.name, "RAW_POOL_SIZE": str(args.connections),
                          "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
-        process = _start([sys.executable, "-m", "uvicorn", "tests.perf.raw_app:app", "--port", str(port),
-                          "--no-access-log", "--log-level", "warning"], raw_env, port)
+        # Both run throughout; the one not measured is idle.
+        service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port)],
+                                 env | SERVICE_ENV, service_port)
         try:
-            limit = run(classes, f"http://127.0.0.1:{port}", lambda name, path: f"/raw/{name}", args)
+            limit_process = _start([sys.executable, "-m", "uvicorn", "tests.perf.raw_app:app", "--port", str(limit_port),
+                                    "--no-access-log", "--log-level", "warning"], raw_env, limit_port)
+            try:
+                service, limit = run(classes, f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{limit_port}", args)
+            finally:
+                _stop(limit_process)
         finally:
-            _stop(process)
+            _stop(service_process)
         os.unlink(file.name)
 
         text = report(classes, service, limit, args, rows)
