@@ -13,50 +13,30 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from service.migrate import upgrade
-from tests.conftest import create_scratch_database, drop_database
-from tests.ops.conftest import admin_key_in
-from tests.test_cli import _env, _free_port
+from tests.conftest import drop_database
+from tests.ops.conftest import ServeProcess, admin_key_in, migrated_scratch_database, url_text
 
-CLI = [sys.executable, "-m", "service.cli"]
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 CONFIG = Path(__file__).parent / "schemathesis.toml"
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "15")
 
 
 @pytest.fixture(scope="module")
-async def served(server_url):
-    url = await create_scratch_database(server_url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    await upgrade(engine)
-    await engine.dispose()
+async def served(server_url, tmp_path_factory):
+    url = await migrated_scratch_database(server_url)
     key = await admin_key_in(url)
-    port = _free_port()
-    env = _env(url, LIMITS__READS_PER_MINUTE="0", LIMITS__WRITES_PER_MINUTE="0", LOG__LEVEL="WARNING")
-    process = subprocess.Popen([*CLI, "serve", "--demo", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
-            time.sleep(0.3)
+    env = {"DATABASE_URL": url_text(url), "LIMITS__READS_PER_MINUTE": "0", "LIMITS__WRITES_PER_MINUTE": "0",
+           "LOG__LEVEL": "WARNING"}
+    server = ServeProcess(env, tmp_path_factory.mktemp("fuzz") / "serve.log", args=("--demo",))
     try:
-        yield base, key
+        await server.wait_ready(timeout=90)
+        yield server.base_url, key
     finally:
-        process.terminate()
-        process.communicate(timeout=30)
+        server.stop()
         await drop_database(server_url, url)
 
 
@@ -72,3 +52,4 @@ def test_every_operation_holds_to_its_schema(served):
     tested = re.search(r"Tested: (\d+)", summary)
     assert tested and int(tested.group(1)) >= 60, summary  # every operation was reached
     assert run.returncode == 0, run.stdout[-20_000:]
+    print("\n" + "\n".join(line for line in summary.splitlines() if re.search(r"Tested:|generated", line)))

@@ -147,7 +147,7 @@ async def wait_for_lock_waiters(url: URL, count: int = 1, timeout: float = 5.0) 
 class ServeProcess:
     """`partnerships serve` in a subprocess, on a free port, logging JSON to a file."""
 
-    def __init__(self, env: dict[str, str], log_path) -> None:
+    def __init__(self, env: dict[str, str], log_path, args: tuple[str, ...] = ()) -> None:
         self.port = int(env.get("SERVER__PORT") or free_port())
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -155,7 +155,7 @@ class ServeProcess:
         full_env.pop("TEST_DATABASE_URL", None)
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from service.cli import app; app()", "serve"],
+            [sys.executable, "-c", "from service.cli import app; app()", "serve", *args],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
