@@ -198,7 +198,7 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
         titles = {
-            404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
+            400: "Bad request", 404: "Not found", 405: "Method not allowed", 406: "Not acceptable",
             413: "Payload too large", 414: "URI too long", 429: "Too many requests",
         }
         title = titles.get(exc.status_code, "Request failed")

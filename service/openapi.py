@@ -14,7 +14,7 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 ERRORS = {
     304: "Not modified: the If-None-Match ETag is current.",
-    400: "The body could not be read: not UTF-8, or not JSON.",
+    400: "The body could not be decoded as text (not UTF-8); malformed JSON answers 422.",
     401: "No valid API key: missing, malformed, unknown or revoked (see WWW-Authenticate).",
     403: "The API key's scope does not allow this, or a cluster-bound key would create what it does not own.",
     404: "No such resource.",

@@ -148,3 +148,25 @@ async def test_a_partnership_member_cannot_be_deleted(client):
     problem = assert_problem(await client.delete(f"/v1/clusters/{member['id']}"), 409)
     assert member["slug"] in problem["detail"]
     assert (await client.get(f"/v1/clusters/{member['id']}")).status_code == 200
+
+
+async def test_a_body_that_is_not_text_is_400(client):
+    response = await client.post("/v1/clusters", content=b"b\xe9|\x10b", headers={"content-type": "application/json"})
+    assert assert_problem(response, 400)["title"] == "Bad request"
+    assert (await client.get("/v1/clusters", params={"limit": 200})).json()["items"] == []
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/v1/clusters", "GET, HEAD, POST"),
+    ("/v1/clusters/opticsvalley", "DELETE, GET, HEAD, PATCH"),
+    ("/v1/missions/x.ics", "GET, HEAD"),  # the feed's route, not /missions/{id}'s
+])
+async def test_405_names_every_method_the_path_serves(client, path, allowed):
+    response = await client.request("PUT", path)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize("value", ["0", "20270101", "2027-1-1", "1.5"])
+async def test_dates_are_iso_text_only(client, value):
+    assert_problem(await client.get("/v1/missions", params={"starts_before": value}), 422, "query.starts_before")
