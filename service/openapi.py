@@ -5,6 +5,8 @@ operation; here problems move to application/problem+json and each operation kee
 errors it can answer with.
 """
 
+import re
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -86,7 +88,44 @@ def build_openapi(app: FastAPI) -> dict:
             operation["responses"] = responses
             # Reads are public by default, and a key is welcome; writes need one.
             operation["security"] = [{"apiKey": []}] if method in WRITES else [{}, {"apiKey": []}]
+    _add_links(document)
     return document
+
+
+def _identity(schema: dict, param: str) -> str | None:
+    """Where in a created resource's body the value for `{param}` is: its own field of that
+    name (a sector's code; a member's cluster, by id), else its id."""
+    properties = schema.get("properties", {})
+    if param in properties:
+        return f"/{param}/id" if "$ref" in str(properties[param]) else f"/{param}"
+    return "/id" if "id" in properties else None
+
+
+def _add_links(document: dict) -> None:
+    """OpenAPI links from each create to the operations on what it created (read, change,
+    delete, and what hangs below it), so clients and Schemathesis's stateful phase can
+    follow create → read → change → delete."""
+    schemas = document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        ref = created and created.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+        if not ref:
+            continue
+        schema = schemas[ref.rsplit("/", 1)[1]]
+        parents = {p: f"$request.path.{p}" for p in re.findall(r"\{(\w+)\}", path)}
+        links = {}
+        for target, target_operations in document["paths"].items():
+            below = re.fullmatch(re.escape(path) + r"/\{(\w+)\}([^{]*)", target)
+            pointer = below and _identity(schema, below.group(1))
+            if not pointer:
+                continue
+            for operation in target_operations.values():
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": parents | {below.group(1): f"$response.body#{pointer}"},
+                }
+        if links:
+            created["links"] = links
 
 
 def install(app: FastAPI) -> None:

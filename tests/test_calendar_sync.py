@@ -5,6 +5,8 @@ import json
 import pytest
 from icalendar import Calendar
 
+from service.calendar.fetch import FeedRejected, fetch
+from service.calendar.service import fetch_policy
 from service.config import CalendarSettings, Settings
 from tests import factories
 from tests.feeds import FeedServer, Route
@@ -214,8 +216,17 @@ async def test_private_and_unresolvable_addresses_are_refused(client, url, why):
 
 
 async def test_only_http_urls_can_be_registered(client):
-    for url in ("file:///etc/passwd", "ftp://example.org/feed.ics", "gopher://x"):
+    bad = ("file:///etc/passwd", "ftp://example.org/feed.ics", "gopher://x",
+           "http://a:99999/feed.ics", "http://\U000f343aep\x16/feed.ics", "http://a\x16b.org/")
+    for url in bad:
         assert_problem(await client.post("/v1/calendar-sources", json={"url": url}), 422, "body.url")
+
+
+@pytest.mark.parametrize(("url", "why"), [("http://a:99999/f.ics", "port"), ("http://\U000f343aep/f.ics", "host name")])
+async def test_a_stored_url_that_cannot_be_fetched_is_rejected_not_500(url, why):
+    """Rows stored before URLs were checked this closely still sync safely."""
+    with pytest.raises(FeedRejected, match=why):
+        await fetch(url, fetch_policy(CalendarSettings()))
 
 
 async def test_our_own_deadline_events_are_not_missions(client):

@@ -28,9 +28,10 @@ async def create_api_key(session: SessionDep, admin: Admin, response: Response, 
     return created
 
 
-@router.delete("/{key}", status_code=204, summary="Revoke an API key (admin)")
+@router.delete("/{api_key}", status_code=204, summary="Revoke an API key (admin)")
 async def revoke_api_key(
     session: SessionDep, admin: Admin, clock: ClockDep,
-    key: Annotated[str, Path(min_length=1, max_length=40, description="The key's id or prefix.")],
+    # Not `{key}`: that names the secret in the create answer, which never goes in a URL.
+    api_key: Annotated[str, Path(min_length=1, max_length=40, description="The key's id or prefix.")],
 ) -> None:
-    await service.revoke(session, key, clock)
+    await service.revoke(session, api_key, clock)

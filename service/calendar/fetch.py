@@ -46,9 +46,14 @@ async def _checked_address(url: str, policy: FetchPolicy) -> tuple[str, int, str
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FeedRejected(f"only http and https URLs can be fetched, not {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FeedRejected(f"the port of {url!r} is not a port number") from None
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except UnicodeError:  # a ValueError, raised before any lookup: no valid IDNA name
+        raise FeedRejected(f"{parts.hostname!r} is not a valid host name") from None
     except OSError as exc:
         raise FeedRejected(f"cannot resolve {parts.hostname}: {exc.strerror or exc}") from None
     addresses = {ipaddress.ip_address(info[4][0]) for info in infos}

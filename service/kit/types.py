@@ -63,11 +63,16 @@ def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http or https URL")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+        parts.hostname.encode("idna")
+    except ValueError:  # UnicodeError included
+        raise ValueError("must be an http or https URL with a valid host name and port") from None
     return value
 
 
 # The pattern states in the schema what _http_url checks (clients and fuzzers read it).
-URL_PATTERN = r"^https?://[^\s/?#@:][^\s/?#@]*([/?#]\S*)?$"
+URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/?#@:][^\s\x00-\x1f\x7f/?#@]*([/?#][^\s\x00-\x1f\x7f]*)?$"
 Url = Annotated[
     str, StringConstraints(max_length=2000, pattern=URL_PATTERN), AfterValidator(_storable), AfterValidator(_http_url),
 ]
