@@ -72,3 +72,15 @@ async def test_a_study_alone_makes_a_market_listed(client):
     assert [m["country"] for m in listed] == ["NZ"]
     without = (await client.get("/v1/target-markets", params={"has_profile": False, "country": "NZ"})).json()["items"]
     assert without == []
+
+
+async def test_a_study_stored_under_looser_rules_still_reads(client, session):
+    """Output is read back as stored: rules that grew stricter (here URLs) refuse new input
+    but must not turn old records into errors."""
+    from service.models import MarketProfile
+
+    session.add(MarketProfile(country="PE", support_organisations=[{"name": "Old", "kind": "other", "url": "http://a:99999/"}]))
+    await session.flush()
+    response = await client.get("/v1/target-markets/PE")
+    assert response.status_code == 200
+    assert response.json()["profile"]["support_organisations"][0]["url"] == "http://a:99999/"

@@ -37,6 +37,14 @@ class MarketProfilePatch(MarketProfileIn):
     support_organisations: list[SupportOrganisation] | None = Field(None, max_length=100)
 
 
+class SupportOrganisationOut(OutputModel):
+    """As stored: read back without the input rules, which may have grown stricter since."""
+
+    name: str
+    kind: SupportKind
+    url: str | None
+
+
 class MarketProfile(OutputModel):
     customer_segments: str | None
     market_size: str | None
@@ -44,7 +52,7 @@ class MarketProfile(OutputModel):
     profitability: str | None
     trends: str | None
     key_success_factors: str | None
-    support_organisations: list[SupportOrganisation]
+    support_organisations: list[SupportOrganisationOut]
     updated_at: datetime
 
 
