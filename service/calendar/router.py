@@ -11,7 +11,9 @@ from service.calendar.schemas import (
     CalendarSourceCreate,
     CalendarSourcePatch,
     CalendarSourceQuery,
+    ImportQuery,
     MissionFeedQuery,
+    OneMissionFeedQuery,
     SyncReport,
 )
 from service.db import SessionDep
@@ -43,9 +45,9 @@ async def missions_feed(
 @feeds.get("/{mission}.ics", response_class=Response, responses=CALENDAR_RESPONSE, summary="One mission as iCalendar")
 async def mission_feed(
     session: SessionDep, clock: ClockDep, request: Request, mission: MissionRef,
-    include: Annotated[list[str], Query(max_length=1, description="`deadlines` adds the application deadline.")] = [],  # noqa: B006
+    query: Annotated[OneMissionFeedQuery, Query()],
 ) -> Response:
-    body = await service.mission_calendar(session, mission, clock.today(), include_deadlines="deadlines" in include)
+    body = await service.mission_calendar(session, mission, clock.today(), include_deadlines="deadlines" in query.include)
     return conditional_body(request, body, CALENDAR)
 
 
@@ -54,7 +56,13 @@ FEED_BODY = {
         "required": True,
         "content": {
             "text/calendar": {"schema": {"type": "string"}},
-            "application/json": {"schema": {"type": "object", "description": 'A JSON feed: {"events": [...]}'}},
+            "application/json": {
+                "schema": {
+                    "description": 'A JSON feed: {"events": [...]} or the list of events alone. Entries that are '
+                                   "not valid events are reported in the answer's `rejected`, not refused.",
+                    "oneOf": [{"type": "object", "required": ["events"]}, {"type": "array"}],
+                },
+            },
         },
     }
 }
@@ -68,8 +76,7 @@ FEED_BODY = {
     },
 )
 async def import_missions(
-    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request,
-    source: Annotated[str | None, Query(max_length=80, description="Apply as this source's full feed (missing events get cancelled).")] = None,
+    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request, query: Annotated[ImportQuery, Query()],
 ) -> SyncReport:
     """Upsert missions by event UID: text/calendar (RFC 5545) or application/json (a JSON feed)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -82,7 +89,7 @@ async def import_missions(
         content += chunk
         if len(content) > limit:
             raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
-    return await service.import_feed(session, bytes(content), formats[media_type], source, clock, write)
+    return await service.import_feed(session, bytes(content), formats[media_type], query.source, clock, write)
 
 
 @sources.get("", summary="List calendar sources")

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from service.kit.http import ListQuery
 from service.kit.schemas import InputModel, OutputModel, patch_of
-from service.kit.types import CountryCode, Name, Url
+from service.kit.types import CountryCode, Name, Text, Url
 from service.missions.schemas import MissionFilters, MissionKind
 from service.sectors.schemas import SectorCode, sector_list
 
@@ -59,7 +59,21 @@ class CalendarSourceQuery(ListQuery):
     pass
 
 
-class MissionFeedQuery(MissionFilters):
-    include: list[Literal["deadlines"]] = Field(
+def include_field():
+    return Field(
         default_factory=list, max_length=1, description="`deadlines` adds an all-day event on each application deadline."
+    )
+
+
+class MissionFeedQuery(MissionFilters):
+    include: list[Literal["deadlines"]] = include_field()
+
+
+class OneMissionFeedQuery(InputModel):
+    include: list[Literal["deadlines"]] = include_field()
+
+
+class ImportQuery(InputModel):
+    source: Text(80, min_length=1) | None = Field(
+        None, description="Apply as this source's full feed (missing events get cancelled)."
     )
