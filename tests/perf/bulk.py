@@ -45,6 +45,7 @@ from sqlalchemy.pool import NullPool
 from service.db import start_embedded, stop_embedded, to_asyncpg_url
 from service.migrate import upgrade
 from tests.conftest import _asyncpg_dsn, create_scratch_database, drop_database
+from tests.ops.conftest import admin_key_in
 from tests.test_cli import CLI, _env, _free_port
 
 REPORTS = Path(__file__).parent / "reports"
@@ -130,14 +131,14 @@ def memory(pid: int) -> dict[str, int]:
     return values
 
 
-def upload(base: str, path: Path) -> tuple[float, dict]:
+def upload(base: str, path: Path, key: str) -> tuple[float, dict]:
     def chunks():
         with path.open("rb") as stream:
             while chunk := stream.read(1024 * 1024):
                 yield chunk
 
     started = time.perf_counter()
-    response = httpx.post(f"{base}/v1/bulk/missions", content=chunks(), headers={"Content-Type": "application/x-ndjson"},
+    response = httpx.post(f"{base}/v1/bulk/missions", content=chunks(), headers={"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {key}"},
                           timeout=httpx.Timeout(None, connect=10))
     elapsed = time.perf_counter() - started
     if response.status_code != 200:
@@ -167,13 +168,14 @@ async def one_run(server: URL, path: Path, rows: int, log: Path) -> dict:
         engine = create_async_engine(url, poolclass=NullPool)
         await upgrade(engine)
         await engine.dispose()
+        key = await admin_key_in(url)  # bulk loads need a key with the bulk scope; admin has it
         raw = await raw_copy(url, path)
         process, base = start_service(url, log)
         try:
             idle = memory(process.pid)["VmRSS"]
-            load, first = await asyncio.to_thread(upload, base, path)
+            load, first = await asyncio.to_thread(upload, base, path, key)
             assert first["created"] == rows, first
-            reload, second = await asyncio.to_thread(upload, base, path)
+            reload, second = await asyncio.to_thread(upload, base, path, key)
             assert second["unchanged"] == rows, second
             peak = memory(process.pid)["VmHWM"]
         finally:
