@@ -149,7 +149,9 @@ def upload(base: str, path: Path, key: str) -> tuple[float, dict]:
 def start_service(url: URL, log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     with log.open("a") as out:  # the service logs each load's phases (read, check, merge)
-        process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=_env(url), stdout=out, stderr=subprocess.STDOUT)
+        # The 500,000-row file (about 300 MB) is over the default 200 MiB body limit.
+        env = _env(url, LIMITS__MAX_BULK_BYTES=str(2**30))
+        process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
