@@ -59,18 +59,14 @@ class CalendarSourceQuery(ListQuery):
     pass
 
 
-def include_field():
-    return Field(
+class OneMissionFeedQuery(InputModel):
+    include: list[Literal["deadlines"]] = Field(
         default_factory=list, max_length=1, description="`deadlines` adds an all-day event on each application deadline."
     )
 
 
-class MissionFeedQuery(MissionFilters):
-    include: list[Literal["deadlines"]] = include_field()
-
-
-class OneMissionFeedQuery(InputModel):
-    include: list[Literal["deadlines"]] = include_field()
+class MissionFeedQuery(MissionFilters, OneMissionFeedQuery):
+    """The filters of `GET /v1/missions`, and what a feed may include."""
 
 
 class ImportQuery(InputModel):

@@ -100,19 +100,19 @@ Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 Year = Annotated[int, Field(ge=1800, le=2100)]
 Priority = Annotated[int, Field(ge=1, le=100, description="1 is the highest priority.")]
 
-# Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
-# DTEND is the day after) can never overflow.
-# Dates come as ISO 8601 text only: pydantic would also read a number as a Unix
-# timestamp, so `?starts_before=0` would silently mean 1970-01-01.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _iso_date(value: object) -> object:
-    if isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip()):
-        raise ValueError("give a date as YYYY-MM-DD")
-    if isinstance(value, int | float):
+    """Dates come as ISO 8601 text only: pydantic would also read a number as a Unix
+    timestamp, so `?starts_before=0` would silently mean 1970-01-01."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip())):
         raise ValueError("give a date as YYYY-MM-DD")
     return value
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
+# DTEND is the day after) can never overflow.
 PlanDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 

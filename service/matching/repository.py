@@ -116,7 +116,7 @@ async def seeker(session: AsyncSession, kind: str, seeker_id: uuid.UUID) -> Seek
     return Seeker(**row._asdict()) if row else None
 
 
-def _unshared_ceiling(kind: str, profile: "Seeker") -> int:
+def _unshared_ceiling(kind: str, profile: Seeker) -> int:
     """The highest score a candidate sharing no sector with this seeker can reach: all its
     complementary sectors and markets (up to the caps), the best location. Keep in step
     with CANDIDATES and LOCATION."""
