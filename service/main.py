@@ -35,6 +35,8 @@ third-country markets they target, and the opportunities abroad they can act on.
 Conventions: JSON bodies; errors as `application/problem+json` (RFC 9457); lists as
 `{"items": [...], "next_cursor": ...}` with keyset paging; `ETag` on reads, `If-Match` on
 writes (412 when stale), `If-None-Match` on reads (304); PATCH merges top-level fields.
+`HEAD` is served wherever `GET` is (same status and headers, no body), though not listed
+as an operation of its own.
 """
 
 def operation_id(route: APIRoute) -> str:
