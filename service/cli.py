@@ -330,5 +330,16 @@ def openapi_text(application) -> str:
     return json.dumps(application.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def main() -> None:
+    """The `partnerships` command: a missing database is a message, not a traceback."""
+    from service.db import EmbeddedUnavailable
+
+    try:
+        app()
+    except EmbeddedUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

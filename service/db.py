@@ -1,7 +1,8 @@
 """Database access: where PostgreSQL is, engines, and the one session per request.
 
 With no DATABASE_URL the service starts an embedded PostgreSQL (the pgserver package ships
-real PostgreSQL binaries) in a data folder that survives restarts.
+real PostgreSQL binaries, installed with the `embedded` extra) in a data folder that
+survives restarts.
 """
 
 import logging
@@ -36,6 +37,24 @@ EMBEDDED_DATABASE = "partnerships"
 _embedded_servers: dict[str, tuple[object, bool]] = {}
 
 
+class EmbeddedUnavailable(RuntimeError):
+    """No DATABASE_URL, and no embedded PostgreSQL installed to start instead."""
+
+
+def _pgserver():
+    try:
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for XDG_RUNTIME_DIR, unset in containers; harmless.
+            warnings.simplefilter("ignore")
+            import pgserver  # imported lazily: only needed without DATABASE_URL
+    except ImportError:
+        raise EmbeddedUnavailable(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL "
+            "to a PostgreSQL URL, or install the embedded one with pip install 'partnership-opportunity-api[embedded]'"
+        ) from None
+    return pgserver
+
+
 def _running(data_dir: Path) -> bool:
     """Whether a postmaster is already running on data_dir."""
     try:
@@ -51,13 +70,11 @@ def start_embedded(data_dir) -> URL:
     key = str(data_dir)
     server, _ = _embedded_servers.get(key, (None, False))
     if server is None:
+        pgserver = _pgserver()
         data_dir.mkdir(parents=True, exist_ok=True)
         started_here = not _running(data_dir)
         with warnings.catch_warnings():
-            # pgserver asks platformdirs for XDG_RUNTIME_DIR, unset in containers; harmless.
             warnings.simplefilter("ignore")
-            import pgserver  # imported lazily: only needed without DATABASE_URL
-
             server = pgserver.get_server(data_dir, cleanup_mode="stop")
         _embedded_servers[key] = (server, started_here)
         log.info("embedded PostgreSQL running with its data in %s", data_dir)

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service import __version__, openapi, ops
+from service import __version__, docs, openapi, ops
 from service.access.idempotency import IdempotencyMiddleware
 from service.access.principal import read_access
 from service.access.router import router as access_router
@@ -35,6 +35,8 @@ third-country markets they target, and the opportunities abroad they can act on.
 Conventions: JSON bodies; errors as `application/problem+json` (RFC 9457); lists as
 `{"items": [...], "next_cursor": ...}` with keyset paging; `ETag` on reads, `If-Match` on
 writes (412 when stale), `If-None-Match` on reads (304); PATCH merges top-level fields.
+`HEAD` is served wherever `GET` is (same status and headers, no body), though not listed
+as an operation of its own.
 """
 
 def operation_id(route: APIRoute) -> str:
@@ -92,6 +94,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Both would load their scripts from a CDN; /docs is served by docs.install below.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = Clock()
@@ -105,4 +110,5 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware)
     ops.install(app, settings)
     openapi.install(app)
+    docs.install(app)
     return app

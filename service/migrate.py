@@ -15,7 +15,7 @@ MIGRATION_LOCK_ID = 7_326_482_001
 
 def alembic_config(url: URL | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(files("migrations")))
+    config.set_main_option("script_location", str(files("service.migrations")))
     if url is not None:
         # render_as_string keeps the password; % must be escaped for ConfigParser.
         config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%"))

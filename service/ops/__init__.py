@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from service.config import Settings
+from service.kit.head import HeadAsGetMiddleware
 from service.ops import health, metrics
 from service.ops.bounds import BodySizeLimitMiddleware, QueryBoundsMiddleware
 from service.ops.limits import RateLimitMiddleware, RateLimits
@@ -24,7 +25,7 @@ CORS_ALLOWED_HEADERS = [
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the probes, /metrics, and the middleware. A request passes, outermost first:
-    request context (id, access log, metrics) → CORS → gzip → rate limits → query-string
+    request context (id, access log, metrics) → HEAD as GET → CORS → gzip → rate limits → query-string
     bounds → body-size limit → the app. Rejections (429, 414, 413) are therefore logged,
     counted, and readable by browsers like any other answer."""
     app.include_router(health.router)
@@ -46,4 +47,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    # Outside gzip (a HEAD's Content-Length is the compressed GET's), inside the request
+    # context (logs and metrics say HEAD).
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware, router=app.router)

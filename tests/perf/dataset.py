@@ -22,7 +22,7 @@ from service.kit.countries import country_name
 
 INNOVATION = "innovation"
 RARE_WORD = "holography"
-SECTORS = [s["code"] for s in json.loads((Path(__file__).parents[2] / "migrations" / "data" / "0001_sectors.json").read_text())]
+SECTORS = [s["code"] for s in json.loads((Path(__file__).parents[2] / "service" / "migrations" / "data" / "0001_sectors.json").read_text())]
 HOME = ["DE", "FR", "ES", "IT", "NL", "BE", "PL", "AT", "SE", "DK", "FI", "PT", "CZ", "GR", "IE", "HU", "RO", "BG", "SK",
         "SI", "LT", "LV", "EE", "HR", "LU", "CY", "MT", "GB", "NO", "CH", "IS", "TR", "RS", "UA"]
 MARKETS = ["US", "CN", "CA", "BR", "JP", "IN", "SG", "MX", "KR", "AE", "ZA", "AU", "TW", "CO", "CL", "MA", "TR", "VN", "ID",
