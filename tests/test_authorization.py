@@ -231,6 +231,8 @@ NAMINGS = [
     Naming("rename a shared agreement", "PATCH", "/v1/agreements/{shared_agreement}", {"title": "Renamed"}, 200),
     Naming("opportunity posted by another cluster", "POST", "/v1/opportunities",
            lambda w: factories.opportunity(posted_by={"cluster": "delta"}), 403),
+    Naming("PATCH opportunity: another poster", "PATCH", "/v1/opportunities/{opportunity}",
+           {"posted_by": {"cluster": "delta"}}, 403),
 ]
 
 
