@@ -101,6 +101,9 @@ class ServerSettings(BaseModel):
 class LimitSettings(BaseModel):
     reads_per_minute: int = Field(600, ge=0, description="GET/HEAD/OPTIONS requests per client per minute; 0 disables.")
     writes_per_minute: int = Field(120, ge=0, description="Other requests per client per minute; 0 disables.")
+    auth_failures_per_minute: int = Field(
+        20, ge=0, description="Refused credentials per client address per minute before its credentials go unchecked (429); 0 disables."
+    )
     strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = Field(
         "moving-window", description="How requests are counted against the per-minute limits."
     )

@@ -90,3 +90,13 @@ async def test_idempotency_keys_belong_to_their_client(app, client, session):
 
 
 # Concurrency: a real pool against a committed database ------------------------------------------
+
+
+async def test_an_admin_key_cannot_be_bound_to_a_cluster(client):
+    await factories.create(client, "/v1/clusters", factories.cluster(slug="bound-here"))
+    before = len((await client.get("/v1/api-keys")).json()["items"])
+    refused = await client.post("/v1/api-keys", json={"name": "x", "scope": "admin", "cluster": "bound-here"})
+    assert "admin key cannot be bound" in assert_problem(refused, 422, "body.cluster")["errors"][0]["message"]
+    assert len((await client.get("/v1/api-keys")).json()["items"]) == before
+    bound = await client.post("/v1/api-keys", json={"name": "x", "scope": "bulk", "cluster": "bound-here"})
+    assert bound.status_code == 201 and bound.json()["cluster"] == "bound-here"

@@ -49,7 +49,8 @@ OPERATIONS = [
     Operation("change partnership", "PATCH", "/v1/partnerships/pa", {"name": "Renamed"}),
     Operation("delete partnership", "DELETE", "/v1/partnerships/pa"),
     Operation("add member", "POST", "/v1/partnerships/pa/members", {"cluster": "delta"}),
-    Operation("change member", "PATCH", "/v1/partnerships/pa/members/gamma", {"role": "coordinator"}),
+    # Making another cluster a coordinator is not for a bound key, even the coordinator's.
+    Operation("change member", "PATCH", "/v1/partnerships/pa/members/gamma", {"role": "coordinator"}, owner="unbound"),
     Operation("remove member", "DELETE", "/v1/partnerships/pa/members/gamma"),
     Operation("create mission", "POST", "/v1/missions",
               lambda w: factories.mission(organisers={"clusters": ["alpha"]}), other=403),
@@ -182,3 +183,82 @@ async def test_only_the_owner_and_admins_may_write(app, session, world, operatio
             assert response.headers["www-authenticate"].startswith("Bearer")
     else:
         assert after != before, f"{operation.name} by {caller} succeeded without changing anything"
+
+
+# Bound keys name other clusters only as they already stand ---------------------------------
+
+COORDINATORS = [{"cluster": "alpha", "role": "coordinator"}, {"cluster": "delta", "role": "coordinator"}]
+
+
+@dataclass(frozen=True)
+class Naming:
+    name: str
+    method: str
+    path: str
+    body: Any
+    bound: int  # what alpha's key gets (the admin always succeeds)
+
+
+NAMINGS = [
+    Naming("partnership with another coordinator", "POST", "/v1/partnerships",
+           lambda w: factories.partnership(members=COORDINATORS), 403),
+    Naming("partnership with another cluster as partner", "POST", "/v1/partnerships",
+           lambda w: factories.partnership(members=[{"cluster": "alpha", "role": "coordinator"}, {"cluster": "delta"}]),
+           201),
+    Naming("PATCH members: another coordinator", "PATCH", "/v1/partnerships/pa", {"members": COORDINATORS}, 403),
+    Naming("add another cluster as coordinator", "POST", "/v1/partnerships/pa/members",
+           {"cluster": "delta", "role": "coordinator"}, 403),
+    Naming("add another cluster as partner", "POST", "/v1/partnerships/pa/members", {"cluster": "delta"}, 201),
+    Naming("promote a partner", "PATCH", "/v1/partnerships/pa/members/gamma", {"role": "coordinator"}, 403),
+    Naming("demote a co-coordinator", "PATCH", "/v1/partnerships/shared/members/delta", {"role": "partner"}, 403),
+    Naming("remove a co-coordinator", "DELETE", "/v1/partnerships/shared/members/delta", None, 403),
+    Naming("rename a shared partnership", "PATCH", "/v1/partnerships/shared", {"name": "Renamed"}, 200),
+    Naming("mission with another organiser", "POST", "/v1/missions",
+           lambda w: factories.mission(organisers={"clusters": ["alpha", "delta"]}), 403),
+    Naming("PATCH mission: another organiser", "PATCH", "/v1/missions/{mission}",
+           {"organisers": {"clusters": ["alpha", "delta"]}}, 403),
+    Naming("PATCH mission: drop a co-organiser", "PATCH", "/v1/missions/{shared_mission}",
+           {"organisers": {"clusters": ["alpha"]}}, 403),
+    Naming("rename a shared mission", "PATCH", "/v1/missions/{shared_mission}", {"title": "Renamed"}, 200),
+    Naming("mission organised by a partnership it does not coordinate", "POST", "/v1/missions",
+           lambda w: factories.mission(organisers={"clusters": ["alpha"], "partnerships": ["pd"]}), 403),
+    Naming("mission organised by a partnership it coordinates", "POST", "/v1/missions",
+           lambda w: factories.mission(organisers={"clusters": ["alpha"], "partnerships": ["pa"]}), 201),
+    Naming("agreement with another party", "POST", "/v1/agreements",
+           lambda w: factories.agreement(clusters=["alpha", "delta"]), 403),
+    Naming("PATCH agreement: another party", "PATCH", "/v1/agreements/{agreement}", {"clusters": ["alpha", "delta"]}, 403),
+    Naming("PATCH agreement: drop a co-party", "PATCH", "/v1/agreements/{shared_agreement}", {"clusters": ["alpha"]}, 403),
+    Naming("rename a shared agreement", "PATCH", "/v1/agreements/{shared_agreement}", {"title": "Renamed"}, 200),
+    Naming("opportunity posted by another cluster", "POST", "/v1/opportunities",
+           lambda w: factories.opportunity(posted_by={"cluster": "delta"}), 403),
+    Naming("PATCH opportunity: another poster", "PATCH", "/v1/opportunities/{opportunity}",
+           {"posted_by": {"cluster": "delta"}}, 403),
+]
+
+
+@pytest.fixture
+async def shared(client, world):
+    """Besides the world: records alpha holds together with delta, set up by an admin."""
+    ids, keys = world
+    await factories.create(client, "/v1/partnerships", factories.partnership(slug="shared", members=COORDINATORS))
+    await factories.create(client, "/v1/partnerships", factories.partnership(
+        slug="pd", members=[{"cluster": "delta", "role": "coordinator"}, {"cluster": "alpha"}]))
+    mission = await factories.create(client, "/v1/missions", factories.mission(organisers={"clusters": ["alpha", "delta"]}))
+    agreement = await factories.create(client, "/v1/agreements", factories.agreement(clusters=["alpha", "delta"]))
+    return {**ids, "shared_mission": mission["id"], "shared_agreement": agreement["id"]}, keys
+
+
+@pytest.mark.parametrize("caller", ["alpha", "admin"])
+@pytest.mark.parametrize("naming", NAMINGS, ids=[n.name for n in NAMINGS])
+async def test_a_bound_key_never_makes_another_cluster_an_owner(app, session, shared, naming, caller):
+    ids, keys = shared
+    body = naming.body(ids) if callable(naming.body) else naming.body
+    before = await _snapshot(session)
+    async with make_client(app, keys[caller]) as client:
+        response = await client.request(naming.method, naming.path.format(**ids), json=body)
+    if caller == "admin":  # admin keys are unrestricted
+        assert 200 <= response.status_code < 300, response.text
+    else:
+        assert response.status_code == naming.bound, response.text
+    if response.status_code >= 400:
+        assert await _snapshot(session) == before, f"{naming.name} was refused but changed data"

@@ -96,3 +96,19 @@ async def test_serve_with_demo_data_answers_the_readme_examples(committed_databa
         output, _ = process.communicate(timeout=30)
     assert "demo data loaded" in output
     assert process.returncode == 0, output
+
+
+async def test_keys_create_refuses_a_bound_admin_key(committed_database):
+    url, engine = committed_database
+    async with engine.begin() as connection:
+        await connection.execute(text(
+            "INSERT INTO clusters (id, slug, name, country) VALUES (gen_random_uuid(), 'alpha', 'Alpha', 'FR')"))
+    refused = subprocess.run([*CLI, "keys", "create", "--scope", "admin", "--cluster", "alpha"],
+                             env=_env(url), capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "admin key cannot be bound" in refused.stderr, refused.stderr
+    bound = subprocess.run([*CLI, "keys", "create", "--scope", "write", "--cluster", "alpha"],
+                           env=_env(url), capture_output=True, text=True, timeout=60)
+    assert bound.returncode == 0 and "bound to alpha" in bound.stderr, bound.stderr
+    async with engine.connect() as connection:
+        keys = (await connection.execute(text("SELECT scope, cluster_id IS NOT NULL FROM api_keys"))).all()
+    assert keys == [("write", True)]

@@ -47,3 +47,26 @@ async def test_upgrade_autogenerate_downgrade_upgrade(server_url):
     finally:
         await engine.dispose()
         await drop_database(server_url, url)
+
+
+async def test_existing_bound_admin_keys_are_unbound(server_url):
+    """Admin keys always ignored their binding; the revision that forbids one drops it."""
+    url = await create_scratch_database(server_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        await upgrade(engine, "0005")
+        async with engine.begin() as connection:
+            cluster = await connection.scalar(text(
+                "INSERT INTO clusters (id, slug, name, country) VALUES (gen_random_uuid(), 'alpha', 'Alpha', 'FR') RETURNING id"))
+            for scope in ("admin", "write"):
+                await connection.execute(text(
+                    "INSERT INTO api_keys (id, prefix, secret_hash, name, scope, cluster_id) "
+                    "VALUES (gen_random_uuid(), :prefix, '\\x00', 'old', :scope, :cluster)"),
+                    {"prefix": scope, "scope": scope, "cluster": cluster})
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            bindings = dict((await connection.execute(text("SELECT scope, cluster_id FROM api_keys"))).all())
+        assert bindings == {"admin": None, "write": cluster}
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, url)

@@ -54,6 +54,20 @@ class Principal:
         if not self.owns(owners):
             raise Forbidden(f"The change would take {what} out of your cluster's hands.")
 
+    def leaves_others_as_they_stand(self, before, after, role: str) -> None:
+        """A bound key gives an owning role (coordinator, organiser, party) only to its own
+        cluster: naming another cluster so would let the key act and speak for it, and taking
+        the role away would strip that cluster of what it holds without its consent. Other
+        clusters keep exactly the roles they had (none, on a create)."""
+        if not self.bound:
+            return
+        own = {self.cluster_id}
+        if set(after) - own != set(before) - own:
+            raise Forbidden(
+                f"A key bound to a cluster may make only its own cluster {role}; "
+                f"other clusters stay {role} exactly as they were (ask an unbound key for that change)."
+            )
+
     def unbound_only(self, what: str) -> None:
         if self.bound:
             raise Forbidden(f"A key bound to a cluster cannot {what}.")

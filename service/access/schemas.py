@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from service.kit.schemas import InputModel, OutputModel
 from service.kit.types import Name, Slug
@@ -13,7 +13,17 @@ Scope = Literal["read", "write", "bulk", "admin"]
 class ApiKeyCreate(InputModel):
     name: Name = Field(description='Who or what uses the key, e.g. "OPTICSVALLEY website".')
     scope: Scope = Field("write", description="`read` (only reads) < `write` < `bulk` (also bulk loads) < `admin` (everything, keys too).")
-    cluster: Slug | None = Field(None, description="Bind the key to a cluster: it may then change only what that cluster owns.")
+    cluster: Slug | None = Field(
+        None, description="Bind the key to a cluster: it may then change only what that cluster owns. Not for `admin` keys."
+    )
+
+    @field_validator("cluster")
+    @classmethod
+    def _admin_unbound(cls, cluster: str | None, info: ValidationInfo) -> str | None:
+        # An admin key acts for everyone; a binding it ignored would only mislead.
+        if cluster is not None and info.data.get("scope") == "admin":
+            raise ValueError("an admin key cannot be bound to a cluster; use the write or bulk scope for a bound key")
+        return cluster
 
 
 class ApiKeyInfo(OutputModel):

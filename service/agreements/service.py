@@ -90,6 +90,7 @@ async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate
         write.principal.may_create("agreements (as a party)", parties)
     else:
         write.principal.keeps(parties, "the agreement")
+    write.principal.leaves_others_as_they_stand([p.cluster_id for p in row.parties], parties, "a party")
     partnership_id = None
     if data.partnership:
         found = await resolve(session, Partnership, [data.partnership])

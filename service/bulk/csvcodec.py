@@ -6,6 +6,13 @@ hold each object's parts separated by `:` (`US:1;CA`, `opticsvalley:coordinator`
 backslash makes the next character literal (`\\;`, `\\:`, `\\\\`); the last part of an
 object may hold colons unescaped, so URLs need no escaping. An empty cell means "no value":
 the field takes its default (null, an empty list, the schema's default).
+
+Spreadsheets run a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+formula (CSV injection, OWASP), so such a cell is written with a backslash before it
+(`\\=HYPERLINK(...)`), which reading removes. In list and object cells that is the ordinary
+escape; in a plain value cell a leading backslash is dropped only before one of those
+characters or another backslash, so a value that itself begins with a backslash is written
+with one more (`\\\\server`), and every value reads back exactly as it was written.
 """
 
 from collections.abc import Iterable
@@ -13,6 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Kind = Literal["value", "list", "objects"]
+
+ESCAPE = "\\"
+FORMULA_STARTS = frozenset("=+-@\t\r")
+# What a leading backslash of a plain value cell stands before when the writer put it there.
+ESCAPED_VALUE_STARTS = FORMULA_STARTS | {ESCAPE}
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ def _unescape(text: str) -> str:
 
 def decode_cell(column: CsvColumn, cell: str) -> Any:
     if column.kind == "value":
-        return cell
+        return cell[1:] if cell[:1] == ESCAPE and cell[1:2] in ESCAPED_VALUE_STARTS else cell
     items = [item for item in _split(cell, ";")]
     if column.kind == "list":
         return [_unescape(item) for item in items]
@@ -123,11 +135,12 @@ def _scalar(value: Any) -> str:
 
 def encode_cell(column: CsvColumn, value: Any) -> str:
     if column.kind == "value":
-        return _scalar(value)
+        text = _scalar(value)
+        return ESCAPE + text if text[:1] in ESCAPED_VALUE_STARTS else text
     if not value:
         return ""
     if column.kind == "list":
-        return ";".join(_escape(_scalar(item), colons=False) for item in value)
+        return _neutralised(";".join(_escape(_scalar(item), colons=False) for item in value))
     encoded = []
     for item in value:
         pieces = [_scalar(item.get(part)) for part in column.parts]
@@ -136,7 +149,13 @@ def encode_cell(column: CsvColumn, value: Any) -> str:
         # Only the object's last field may keep its colons: reading splits on the others.
         last = len(column.parts) - 1
         encoded.append(":".join(_escape(piece, colons=i < last) for i, piece in enumerate(pieces)))
-    return ";".join(encoded)
+    return _neutralised(";".join(encoded))
+
+
+def _neutralised(cell: str) -> str:
+    """A list or object cell a spreadsheet would run, escaped (a leading backslash there is
+    already escaped by _escape, so this one reads back as the ordinary escape)."""
+    return ESCAPE + cell if cell[:1] in FORMULA_STARTS else cell
 
 
 def _get(record: dict[str, Any], path: Iterable[str]) -> Any:

@@ -54,17 +54,20 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def create(conn: asyncpg.Connection, upload: Upload, bytes_total: int) -> BulkJob:
+async def create(conn: asyncpg.Connection, upload: Upload, bytes_total: int, api_key_id: uuid.UUID | None) -> BulkJob:
     row = await conn.fetchrow(
-        """INSERT INTO bulk_jobs (id, resource, format, mode, dry_run, bytes_total)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
-        uuid.uuid4(), upload.resource.name, upload.format, upload.mode, upload.dry_run, bytes_total,
+        """INSERT INTO bulk_jobs (id, resource, format, mode, dry_run, bytes_total, api_key_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+        uuid.uuid4(), upload.resource.name, upload.format, upload.mode, upload.dry_run, bytes_total, api_key_id,
     )
     return BulkJob.model_validate(dict(row))
 
 
-async def get(conn: asyncpg.Connection, job_id: uuid.UUID) -> BulkJob | None:
-    row = await conn.fetchrow("SELECT * FROM bulk_jobs WHERE id = $1", job_id)
+async def get(conn: asyncpg.Connection, job_id: uuid.UUID, api_key_id: uuid.UUID | None = None) -> BulkJob | None:
+    """The job; with api_key_id, only if that key started it."""
+    row = await conn.fetchrow(
+        "SELECT * FROM bulk_jobs WHERE id = $1 AND ($2::uuid IS NULL OR api_key_id = $2)", job_id, api_key_id
+    )
     return BulkJob.model_validate(dict(row)) if row else None
 
 

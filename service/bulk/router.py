@@ -108,7 +108,8 @@ async def load_records(
         idempotency_key = f"{(await client_identity(request.scope)).key}:{idempotency_key}"
     settings = request.app.state.settings.bulk
     answer = await service.load(
-        session, upload, _body(request), settings, request.url.path, idempotency_key, run_async=query.run_async
+        session, upload, _body(request), settings, request.url.path, idempotency_key, run_async=query.run_async,
+        api_key_id=loader.key_id,
     )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     if answer.status == 202:
@@ -127,7 +128,7 @@ async def get_bulk_job(
     session: SessionDep, loader: BulkLoader, request: Request,
     job: Annotated[str, Path(min_length=1, max_length=80, description="The job's id.")],
 ) -> BulkJob:
-    return await service.get_job(session, job, request.app.state.settings.bulk.statement_timeout_ms)
+    return await service.get_job(session, job, request.app.state.settings.bulk.statement_timeout_ms, loader)
 
 
 def _export_format(request: Request) -> Format:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Principal
 from service.bulk import idempotency, jobs, loader
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyMeter, metered
@@ -50,6 +51,7 @@ async def load(
     instance: str,
     idempotency_key: str | None = None,
     run_async: bool = False,
+    api_key_id: uuid.UUID | None = None,
 ) -> Answer:
     """Load the body, or (run_async) keep it for a job: then the answer names the job to run."""
     conn = await loader.raw_connection(session, settings.statement_timeout_ms)
@@ -72,7 +74,7 @@ async def load(
             return Answer(stored.status_code, stored.response, replayed=True)
     if run_async:
         path = await jobs.spool(body, settings.job_dir, meter)
-        job = await jobs.create(conn, upload, meter.bytes_read)
+        job = await jobs.create(conn, upload, meter.bytes_read, api_key_id)
         answer = Answer(202, job.model_dump(mode="json"), job=(job.id, path))
     else:
         report = await loader.run(conn, upload, body, settings, meter)
@@ -83,12 +85,15 @@ async def load(
     return answer
 
 
-async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int):
+async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int, principal: Principal):
+    """A job, for the key that started it and for admins; to anyone else it does not exist
+    (404, not 403: job ids must not tell that other keys are loading)."""
     try:
         key = uuid.UUID(job_id)
     except ValueError:
         raise NotFound(f"There is no bulk job '{job_id}'.") from None
-    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key)
+    owner = None if principal.is_admin else principal.key_id
+    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
     if job is None:
         raise NotFound(f"There is no bulk job '{job_id}'.")
     return job

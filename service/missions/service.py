@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort
 from service.kit.patching import merge
@@ -22,6 +22,7 @@ from service.missions.schemas import (
 )
 from service.models import Cluster, MissionOrganiser, MissionParticipant, Partnership
 from service.models import Mission as MissionRow
+from service.partnerships import repository as partnership_repository
 from service.sectors.service import ensure_known
 
 OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
@@ -121,6 +122,23 @@ def _organising_clusters(organisers: list[MissionOrganiser]) -> list[uuid.UUID]:
     return [o.cluster_id for o in organisers if o.cluster_id]
 
 
+def _organising_partnerships(organisers: list[MissionOrganiser]) -> list[uuid.UUID]:
+    return [o.partnership_id for o in organisers if o.partnership_id]
+
+
+async def _check_organisers(session: AsyncSession, write: Write, before: list[MissionOrganiser],
+                            after: list[MissionOrganiser]) -> None:
+    """A bound key names only its own cluster as an organiser, and adds or drops an organising
+    partnership only where its cluster coordinates that partnership: a mission "organised by"
+    a cluster or partnership speaks for them."""
+    principal = write.principal
+    principal.leaves_others_as_they_stand(_organising_clusters(before), _organising_clusters(after), "an organiser")
+    changed = set(_organising_partnerships(before)) ^ set(_organising_partnerships(after))
+    if principal.bound and changed:
+        if changed - await partnership_repository.coordinated_by(session, principal.cluster_id, changed):
+            raise Forbidden("A key bound to a cluster may add or drop as organiser only partnerships its cluster coordinates.")
+
+
 def _not_found(ref: str) -> NotFound:
     return NotFound(f"There is no mission '{ref}'.")
 
@@ -130,6 +148,7 @@ async def create(session: AsyncSession, data: MissionCreate, today: date, write:
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
     write.principal.may_create("missions (as organiser)", _organising_clusters(organisers))
+    await _check_organisers(session, write, [], organisers)
     row = MissionRow(**origin)
     apply(row, data)
     row.organisers = organisers
@@ -143,10 +162,14 @@ async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, t
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
     write.principal.keeps(_organising_clusters(organisers), "the mission")
+    await _check_organisers(session, write, row.organisers, organisers)
     apply(row, data)
     if not _same_organisers(row, organisers):
+        # The old organiser rows go first: a flush inserts before it deletes, and a cluster
+        # that stays would meet its own old row.
+        row.organisers = []
+        await flush(session)
         row.organisers = organisers
-        await flush(session)  # delete the old organiser rows before their replacements go in
     await flush(session, duplicate=_duplicate(data))
     return await _reloaded(session, row.id, today)
 

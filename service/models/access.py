@@ -15,7 +15,11 @@ class ApiKey(Base):
     """An API key. Only a hash of its secret is stored; the key itself is shown once."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint("scope IN ('read', 'write', 'bulk', 'admin')", name="scope"),)
+    __table_args__ = (
+        CheckConstraint("scope IN ('read', 'write', 'bulk', 'admin')", name="scope"),
+        # An admin key acts for everyone: a binding would only suggest a limit it does not have.
+        CheckConstraint("scope <> 'admin' OR cluster_id IS NULL", name="admin_unbound"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     # The public part of the key (pop_<prefix>_<secret>), to find the row to compare with.

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, SmallInteger, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +51,5 @@ class BulkJob(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
     finished_at: Mapped[datetime | None]
+    # The key that started the job: only it (and admins) may see the job.
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))

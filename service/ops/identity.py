@@ -37,7 +37,8 @@ def _bearer_digest(authorization: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _address(scope: Scope) -> str:
+def client_address(scope: Scope) -> str:
+    """The client's network address (an IPv6 client's /64)."""
     client = scope.get("client")
     if not client:
         return "unknown"
@@ -59,7 +60,7 @@ async def resolve_identity(scope: Scope) -> ClientIdentity:
     authorization = Headers(scope=scope).get("authorization")
     if authorization:
         return ClientIdentity("token", _bearer_digest(authorization))
-    return ClientIdentity("address", _address(scope))
+    return ClientIdentity("address", client_address(scope))
 
 
 async def client_identity(scope: Scope) -> ClientIdentity:

@@ -8,9 +8,16 @@ the headers of draft-ietf-httpapi-ratelimit-headers:
     RateLimit-Policy: "reads";q=600;w=60
     RateLimit: "reads";r=599;t=42
 
-and a request over the limit answers 429 problem+json with Retry-After. When the counter
-storage fails (Redis down), requests are served unlimited and a warning is logged: an
-outage of the limiter must not become an outage of the API.
+and a request over the limit answers 429 problem+json with Retry-After.
+
+A third policy, "auth-failures", counts refused credentials (401 to a request that sent an
+Authorization header) per client address. Clients are otherwise told apart by their
+credentials, so each forged token would be a new client, never limited, each costing a key
+lookup; once an address is over this limit, requests from it that carry credentials answer
+429 before anything looks at them. Requests without credentials are not affected.
+
+When the counter storage fails (Redis down), requests are served unlimited and a warning is
+logged: an outage of the limiter must not become an outage of the API.
 """
 
 import logging
@@ -26,14 +33,14 @@ from limits.aio.strategies import (
     RateLimiter,
     SlidingWindowCounterRateLimiter,
 )
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import LimitSettings
 from service.errors import TooManyRequests
 from service.ops import metrics
 from service.ops.bounds import send_problem
-from service.ops.identity import client_identity
+from service.ops.identity import client_address, client_identity
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +114,14 @@ class RateLimits:
         self.redis_url = redis_url
         self.reads = _policy("reads", settings.reads_per_minute)
         self.writes = _policy("writes", settings.writes_per_minute)
+        self.auth_failures = _policy("auth-failures", settings.auth_failures_per_minute)
         self._limiter: RateLimiter | None = None
         self._skip_until = 0.0
         self._last_warning = -math.inf
 
     @property
     def enabled(self) -> bool:
-        return bool(self.reads or self.writes)
+        return bool(self.reads or self.writes or self.auth_failures)
 
     def policy_for(self, method: str) -> Policy | None:
         return self.reads if method in READ_METHODS else self.writes
@@ -126,11 +134,21 @@ class RateLimits:
 
     async def hit(self, policy: Policy, identity: str) -> Decision | None:
         """Count one request; None when the storage failed and the request goes unlimited."""
+        return await self._decide(policy, identity, count=True)
+
+    async def standing(self, policy: Policy, identity: str) -> Decision | None:
+        """Whether one more would be allowed, counting nothing."""
+        return await self._decide(policy, identity, count=False)
+
+    async def _decide(self, policy: Policy, identity: str, count: bool) -> Decision | None:
         if time.monotonic() < self._skip_until:
             return None
         limiter = self._get_limiter()
         try:
-            allowed = await limiter.hit(policy.item, policy.name, identity)
+            if count:
+                allowed = await limiter.hit(policy.item, policy.name, identity)
+            else:
+                allowed = await limiter.test(policy.item, policy.name, identity)
             stats = await limiter.get_window_stats(policy.item, policy.name, identity)
         except Exception as exc:  # StorageError, timeouts, anything: fail open
             self._storage_failed(exc)
@@ -156,31 +174,42 @@ class RateLimitMiddleware:
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        policy = None
-        if scope["type"] == "http" and scope["path"].startswith(LIMITED_PREFIX):
-            policy = self.limits.policy_for(scope["method"])
-        if policy is None:
+        if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIX):
             await self.app(scope, receive, send)
             return
-        identity = await client_identity(scope)
-        decision = await self.limits.hit(policy, identity.key)
-        if decision is None:
-            await self.app(scope, receive, send)
-            return
-        headers = decision.headers()
-        if not decision.allowed:
-            error = TooManyRequests(
-                f"More than {policy.item.amount} {policy.name} per minute; retry after {headers['Retry-After']} s.",
-                headers=headers,
-            )
-            await send_problem(scope, receive, send, error)
-            return
+        policy = self.limits.policy_for(scope["method"])
+        guard = self.limits.auth_failures if "authorization" in Headers(scope=scope) else None
+        address = client_address(scope)
+        if guard is not None:
+            standing = await self.limits.standing(guard, address)
+            if standing is not None and not standing.allowed:
+                return await self._refuse(scope, receive, send, standing,
+                                          f"More than {guard.item.amount} refused credentials per minute from this address")
+        headers: dict[str, str] = {}
+        if policy is not None:
+            decision = await self.limits.hit(policy, (await client_identity(scope)).key)
+            if decision is not None:
+                headers = decision.headers()
+                if not decision.allowed:
+                    return await self._refuse(scope, receive, send, decision,
+                                              f"More than {policy.item.amount} {policy.name} per minute")
+        status = None
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 response_headers = MutableHeaders(scope=message)
                 for name, value in headers.items():
                     response_headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+        if guard is not None and status == 401:
+            await self.limits.hit(guard, address)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, decision: Decision, reason: str) -> None:
+        headers = decision.headers()
+        error = TooManyRequests(f"{reason}; retry after {headers['Retry-After']} s.", headers=headers)
+        await send_problem(scope, receive, send, error)

@@ -64,3 +64,11 @@ async def page(session: AsyncSession, query: PartnershipQuery, sort: Sort) -> tu
     rows = list(await session.scalars(stmt))
     cursor = next_cursor(rows, sort, query.limit, lambda p: getattr(p, sort.name), lambda p: p.id)
     return rows[: query.limit], cursor
+
+
+async def coordinated_by(session: AsyncSession, cluster_id, partnership_ids) -> set:
+    """Those of partnership_ids that cluster_id coordinates."""
+    m = PartnershipMember
+    rows = await session.scalars(select(m.partnership_id).where(
+        m.cluster_id == cluster_id, m.role == "coordinator", m.partnership_id.in_(list(partnership_ids))))
+    return set(rows)

@@ -102,6 +102,7 @@ async def create(session: AsyncSession, data: PartnershipCreate, write: Write) -
     await ensure_known(session, data.sectors)
     pairs = await _resolve_members(session, data.members)
     write.principal.may_create("partnerships (as coordinator)", _coordinators(pairs))
+    write.principal.leaves_others_as_they_stand([], _coordinators(pairs), "a coordinator")
     row = PartnershipRow()
     _apply(row, data)
     _set_members(row, pairs)
@@ -118,6 +119,7 @@ async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write
     await ensure_known(session, merged.sectors)
     pairs = await _resolve_members(session, merged.members)
     write.principal.keeps(_coordinators(pairs), "the partnership")
+    write.principal.leaves_others_as_they_stand(_coordinators(_pairs(current)), _coordinators(pairs), "a coordinator")
     _apply(row, merged)
     if _set_members(row, pairs):
         row.updated_at = func.statement_timestamp()  # a membership change is a change of the partnership
@@ -159,6 +161,7 @@ async def _change_members(session, ref, write: Write, members_after) -> Partners
     write.check(current, _coordinators(_pairs(current)), _not_found(ref))
     pairs = await members_after(current)
     write.principal.keeps(_coordinators(pairs), "the partnership")
+    write.principal.leaves_others_as_they_stand(_coordinators(_pairs(current)), _coordinators(pairs), "a coordinator")
     if _set_members(row, pairs):
         row.updated_at = func.statement_timestamp()
     await flush(session)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests import factories
 from tests.bulk import samples
 from tests.bulk.helpers import CSV, NDJSON, counts, report
 from tests.problems import assert_problem
@@ -75,3 +76,38 @@ async def test_export_formats(client):
     assert_problem(await client.get("/v1/export/clusters", headers={"Accept": "application/xml"}), 406)
     assert (await client.get("/v1/export/clusters", headers={"Accept": "*/*"})).headers["content-type"] == NDJSON
     assert (await client.get("/v1/export/clusters", headers={"Accept": CSV})).content.startswith(b"slug,name,acronym,")
+
+
+FORMULAS = {"name": '=HYPERLINK("http://evil.example","x")', "acronym": "+33 1 23", "city": "-2+3",
+            "description": "@SUM(1+1)*cmd|' /C calc'!A0"}
+
+
+async def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_load_back_exactly(client, empty_client):
+    """Cells beginning with = + - @ are written behind a backslash; values that themselves
+    begin with a backslash (before such a character or not) get one more; loading undoes both."""
+    clusters = [factories.cluster(slug="formulas", **FORMULAS),
+                factories.cluster(slug="backslashes", name="\\=not a formula", acronym="\\\\srv", city="\\x")]
+    partnership = factories.partnership(slug="formula-lists", activities=["=1+1", "-x", "\\=y"],
+                                        objectives="-objective", members=[{"cluster": "formulas"}])
+    for record in clusters:
+        await factories.create(client, "/v1/clusters", record)
+    await factories.create(client, "/v1/partnerships", partnership)
+
+    exported = {resource: await _export(client, resource, "csv") for resource in ("clusters", "partnerships")}
+    rows = {r["slug"]: r for r in csv.DictReader(io.StringIO(exported["clusters"].decode()))}
+    assert {field: rows["formulas"][field] for field in FORMULAS} == {f: "\\" + v for f, v in FORMULAS.items()}
+    assert (rows["backslashes"]["name"], rows["backslashes"]["acronym"], rows["backslashes"]["city"]) == (
+        "\\\\=not a formula", "\\\\\\srv", "\\\\x")
+    (row,) = csv.DictReader(io.StringIO(exported["partnerships"].decode()))
+    assert (row["activities"], row["objectives"]) == ("\\=1+1;-x;\\\\=y", "\\-objective")
+    for line in exported["clusters"].decode().splitlines() + exported["partnerships"].decode().splitlines():
+        cells = next(csv.reader([line]))
+        assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], line
+
+    for resource in ("clusters", "partnerships"):  # export -> load -> export: identical bytes
+        assert counts(await report(empty_client, resource, exported[resource], CSV))[0] >= 1
+        assert await _export(empty_client, resource, "csv") == exported[resource], resource
+    loaded = (await empty_client.get("/v1/clusters/backslashes")).json()
+    assert (loaded["name"], loaded["acronym"], loaded["city"]) == ("\\=not a formula", "\\\\srv", "\\x")
+    assert {f: (await empty_client.get("/v1/clusters/formulas")).json()[f] for f in FORMULAS} == FORMULAS
+    assert (await empty_client.get("/v1/partnerships/formula-lists")).json()["activities"] == ["=1+1", "-x", "\\=y"]

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from tests import factories
 from tests.bulk.helpers import CSV, counts, load, ndjson
+from tests.conftest import issue_key, make_client
 from tests.problems import assert_problem
 
 
@@ -57,3 +58,18 @@ async def test_a_job_is_idempotent_too(client, session):
 async def test_unknown_jobs(client):
     assert_problem(await client.get("/v1/bulk-jobs/not-a-uuid"), 404)
     assert_problem(await client.get("/v1/bulk-jobs/00000000-0000-0000-0000-000000000000"), 404)
+
+
+async def test_a_job_is_seen_only_by_the_key_that_started_it_and_admins(app, client, session):
+    starter, other = await issue_key(session, "bulk"), await issue_key(session, "bulk")
+    async with make_client(app, starter) as starting, make_client(app, other) as another:
+        job = await _job(starting, await load(starting, "clusters", ndjson(factories.cluster()), **{"async": True}))
+        path = f"/v1/bulk-jobs/{job['id']}"
+        nobody = "00000000-0000-0000-0000-000000000000"
+        hidden = assert_problem(await another.get(path), 404)
+        unknown = assert_problem(await another.get(f"/v1/bulk-jobs/{nobody}"), 404)
+        # The same answer as for a job that does not exist: ids tell nothing.
+        same = ("type", "title", "status", "detail")
+        assert {k: str(hidden[k]).replace(job["id"], nobody) for k in same} == {k: str(unknown[k]) for k in same}
+        assert (await starting.get(path)).json()["state"] == "succeeded"
+    assert (await client.get(path)).json()["state"] == "succeeded"  # client holds an admin key

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from service.bulk.csvcodec import decode_cell, encode_cell, listing, objects
+from service.bulk.csvcodec import decode_cell, encode_cell, listing, objects, value
 from service.bulk.reading import TOO_LONG, MalformedBody, RecordSplitter, gunzipped
 
 
@@ -72,3 +72,14 @@ def test_object_cells():
             break
         text = "\\" * n + ":;"
         assert decode_cell(column, encode_cell(column, [{"name": text}])) == [{"name": text}]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\\", "\\=", "\\\\"])
+@pytest.mark.parametrize("column", [value("name"), listing("activities"), objects("members", "cluster", "role")],
+                         ids=["value", "list", "objects"])
+def test_cells_a_spreadsheet_would_run_are_escaped_and_read_back_exactly(column, start):
+    text = start + "cmd|' /C calc'!A0"
+    data = {"value": text, "list": [text, "=second"], "objects": [{"cluster": text, "role": "partner"}]}[column.kind]
+    cell = encode_cell(column, data)
+    assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    assert decode_cell(column, cell) == data

@@ -1,6 +1,7 @@
 """Rate limits: per client, per policy, shared through Redis, and failing open."""
 
 import logging
+import secrets
 import socket
 import time
 from contextlib import closing
@@ -8,6 +9,7 @@ from contextlib import closing
 import httpx
 import pytest
 
+from service.access import keys
 from service.config import LimitSettings, Settings
 from service.main import create_app
 from service.ops.identity import ClientIdentity
@@ -156,3 +158,15 @@ async def test_redis_that_accepts_but_never_answers_costs_a_bounded_delay(sessio
             assert (await client.get("/v1/sectors")).status_code == 200  # Redis is skipped for a while
             second = time.monotonic() - started
     assert first < 1.5 and second < 0.5
+
+
+async def test_refused_credentials_are_counted_per_address_across_instances(sessionmaker, redis_url):
+    address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"  # Redis outlives the test: a fresh one
+    first = limited_app(sessionmaker, redis_url=redis_url, auth_failures_per_minute=2)
+    second = limited_app(sessionmaker, redis_url=redis_url, auth_failures_per_minute=2)
+    async with make_client(first, address) as one, make_client(second, address) as two:
+        for client in (one, two):
+            assert_problem(await client.get("/v1/sectors", headers={"Authorization": f"Bearer {keys.new_key()[0]}"}), 401)
+        refused = await one.get("/v1/sectors", headers={"Authorization": "Bearer anything"})
+        assert assert_problem(refused, 429)["detail"].startswith("More than 2 refused credentials per minute")
+        assert (await two.get("/v1/sectors")).status_code == 200  # no credentials: nothing to refuse
