@@ -29,3 +29,10 @@ def test_every_operation_documents_problem_responses():
         for method, operation in operations.items():
             assert "422" in operation["responses"], (method, path)
             assert "application/problem+json" in operation["responses"]["422"]["content"], (method, path)
+
+
+def test_required_acronym_is_stated_as_non_empty():
+    # The service refuses an empty acronym; a client generated from the document must too.
+    document = create_app().openapi()
+    acronym = document["components"]["schemas"]["PartnershipCreate"]["properties"]["acronym"]
+    assert acronym["minLength"] == 1 and acronym["maxLength"] == 120

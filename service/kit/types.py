@@ -48,6 +48,7 @@ def Text(max_length: int, min_length: int = 0):
 
 
 Name = Text(300, min_length=1)
+ShortName = Text(200, min_length=1)  # a sector's or an API key's name
 ShortText = Text(120)
 LongText = Text(20_000)
 SearchText = Text(500)
@@ -91,10 +92,10 @@ CountryCode = Annotated[
     str,
     BeforeValidator(_country),
     Field(description="ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
-          examples=["FR"], pattern=r"^[A-Za-z]{2}$"),
+          examples=["FR"], pattern=r"^[A-Za-z]{2}$", min_length=2, max_length=2),
 ]
 
-NutsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
+NutsCode = Annotated[str, StringConstraints(max_length=5, pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
 
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 Year = Annotated[int, Field(ge=1800, le=2100)]
