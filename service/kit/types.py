@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from service.kit.countries import normalise_country
 
@@ -117,13 +117,34 @@ def _iso_date(value: object) -> object:
 PlanDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 
+# A mission's times are wall-clock times in its `timezone`, so they carry no offset: the
+# zone's offset depends on the date (daylight saving), and a time with an offset would say
+# something else than the mission. They are plain strings with this pattern, the same in
+# requests and answers (`format: time` would promise RFC 3339 times, offset included).
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_LOCAL_TIME_SCHEMA = {
+    "type": "string", "pattern": LOCAL_TIME_PATTERN, "examples": ["09:00"],
+    "description": "Local time in `timezone`, `HH:MM` or `HH:MM:SS`, without offset.",
+}
+
+
+def _local_time(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(LOCAL_TIME_PATTERN, value):
+        raise ValueError("give a local time as HH:MM or HH:MM:SS, without offset; the time zone goes in `timezone`")
+    return value
+
+
 def _naive(value: time) -> time:
     if value.tzinfo is not None:
         raise ValueError("give a local time without offset; the time zone goes in `timezone`")
     return value
 
 
-LocalTime = Annotated[time, AfterValidator(_naive)]
+LocalTime = Annotated[time, BeforeValidator(_local_time), AfterValidator(_naive), WithJsonSchema(_LOCAL_TIME_SCHEMA)]
+# Answered as HH:MM:SS, which the same pattern accepts back.
+LocalTimeOut = Annotated[
+    time, PlainSerializer(lambda value: value.strftime("%H:%M:%S"), return_type=str), WithJsonSchema(_LOCAL_TIME_SCHEMA),
+]
 
 
 def _iana_zone(value: str) -> str:
