@@ -89,7 +89,31 @@ def build_openapi(app: FastAPI) -> dict:
             # Reads are public by default, and a key is welcome; writes need one.
             operation["security"] = [{"apiKey": []}] if method in WRITES else [{}, {"apiKey": []}]
     _add_links(document)
+    _rename_generic_schemas(document)
     return document
+
+
+def _rename_generic_schemas(document: dict) -> None:
+    """`Page_Cluster_` (pydantic's name for Page[Cluster]) becomes `ClusterPage`, the name
+    its model already carries: clients generate their types from these names."""
+    schemas = document["components"]["schemas"]
+    renames = {name: f"{match.group(1)}Page" for name in schemas if (match := re.fullmatch(r"Page_(\w+)_", name))}
+    if clash := set(renames.values()) & set(schemas):
+        raise RuntimeError(f"schema names {sorted(clash)} are taken twice")
+    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
+    document["components"]["schemas"] = {renames.get(name, name): schema for name, schema in schemas.items()}
+
+    def rewrite(node) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+
+    rewrite(document)
 
 
 def _identity(schema: dict, param: str) -> str | None:

@@ -88,11 +88,15 @@ def _country(value: object) -> object:
     return normalise_country(value) if isinstance(value, str) else value
 
 
+# The schema is stated whole: it is the same for requests and answers (one schema, not an
+# -Input and an -Output twin), and the pattern shows what the normalising validator takes.
 CountryCode = Annotated[
     str,
     BeforeValidator(_country),
-    Field(description="ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
-          examples=["FR"], pattern=r"^[A-Za-z]{2}$", min_length=2, max_length=2),
+    WithJsonSchema({
+        "type": "string", "pattern": "^[A-Za-z]{2}$", "minLength": 2, "maxLength": 2, "examples": ["FR"],
+        "description": "ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
+    }),
 ]
 
 NutsCode = Annotated[str, StringConstraints(max_length=5, pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
@@ -113,8 +117,22 @@ def _iso_date(value: object) -> object:
 
 
 # Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
-# DTEND is the day after) can never overflow.
-PlanDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
+# DTEND is the day after) can never overflow. JSON Schema has no bounds for dates (`ge` or
+# `formatMinimum` are not keywords it knows): the pattern states the range of years.
+PLAN_DATE_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _plannable(value: date) -> date:
+    if not date(1900, 1, 1) <= value <= date(2199, 12, 31):
+        raise ValueError("give a date from 1900-01-01 to 2199-12-31")
+    return value
+
+
+PlanDate = Annotated[
+    date, BeforeValidator(_iso_date), AfterValidator(_plannable),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": PLAN_DATE_PATTERN,
+                    "description": "A date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31."}),
+]
 
 
 # A mission's times are wall-clock times in its `timezone`, so they carry no offset: the
