@@ -8,6 +8,7 @@ from openapi_spec_validator import validate
 
 from service.cli import openapi_text
 from service.main import create_app
+from tests import factories
 from tests.documented import assert_documented, document
 
 COMMITTED = Path(__file__).parent.parent / "openapi" / "openapi.json"
@@ -122,3 +123,25 @@ async def test_problems_are_documented_as_they_are_sent(anonymous, client):
     assert set(problem["required"]) == {"type", "title", "status"}
     for member in ("detail", "instance", "errors", "request_id"):
         assert "anyOf" not in problem["properties"][member] and "default" not in problem["properties"][member], member
+
+
+async def test_answers_validate_against_the_document(client):
+    # What a traffic validator would check: each answer against the schema its operation names.
+    cluster = await factories.create(client, "/v1/clusters", factories.cluster(region={"code": "FR10", "name": "Ile-de-France"}))
+    partnership = await factories.create(
+        client, "/v1/partnerships", factories.partnership(members=[{"cluster": cluster["slug"], "role": "coordinator"}]),
+    )
+    mission = await factories.create(client, "/v1/missions", factories.mission(start_time="09:00", end_time="17:00", timezone="America/New_York"))
+    agreement = await factories.create(client, "/v1/agreements", factories.agreement(clusters=[cluster["slug"]]))
+    opportunity = await factories.create(client, "/v1/opportunities", factories.opportunity())
+    for path, schema in [
+        (f"/v1/clusters/{cluster['id']}", "Cluster"), ("/v1/clusters", "ClusterPage"),
+        (f"/v1/partnerships/{partnership['id']}", "Partnership"), ("/v1/partnerships", "PartnershipPage"),
+        (f"/v1/missions/{mission['id']}", "Mission"), ("/v1/missions", "MissionPage"),
+        (f"/v1/agreements/{agreement['id']}", "Agreement"), ("/v1/agreements", "AgreementPage"),
+        (f"/v1/opportunities/{opportunity['id']}", "Opportunity"), ("/v1/opportunities", "SearchPage"),
+        ("/v1/target-markets", "TargetMarketPage"), ("/v1/sectors", "SectorPage"),
+    ]:
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert_documented(response.json(), schema)
