@@ -182,6 +182,34 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(set().union(*(m for literal, m in matching if literal == most_literal))))
 
 
+JSON = "application/json"
+
+
+def _sent_as_json(content_type: str) -> bool:
+    # What FastAPI parses as JSON: application/json and the application/*+json family.
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+def unsupported_body(request: Request) -> UnsupportedMediaType | None:
+    """A body sent to a JSON operation in another media type (a form, text, none named).
+
+    FastAPI hands such a body to validation as bytes, which reads as "invalid input" with no
+    hint of the real mistake; the client is told the media type the operation reads."""
+    route = request.scope.get("route")
+    if getattr(route, "body_field", None) is None:
+        return None  # no JSON body here (the bulk and calendar uploads read their own)
+    content_type = request.headers.get("content-type")
+    if content_type is None and request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return None  # no body at all: the missing body is the problem (422)
+    if content_type is not None and _sent_as_json(content_type):
+        return None
+    return UnsupportedMediaType(
+        f"Send the body as {JSON} (Content-Type: {JSON}), not {content_type or 'without a Content-Type'}.",
+        headers={"Accept": JSON},
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def on_service_error(request: Request, exc: ServiceError):
@@ -189,6 +217,8 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
+        if (unsupported := unsupported_body(request)) is not None:
+            return error_response(request, unsupported)
         errors = field_errors(list(exc.errors()))
         return problem_response(
             request, 422, "Invalid input", "invalid-input",

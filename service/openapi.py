@@ -25,7 +25,7 @@ ERRORS = {
     428: "If-Match is required by this deployment for changes.",
     413: "The request body is larger than the service accepts.",
     414: "The URL or its query string is longer than the service accepts.",
-    415: "The body's Content-Type (or Content-Encoding) is not one this operation reads.",
+    415: "The body's Content-Type (or Content-Encoding) is not one this operation reads; the detail names those it does (a JSON body: also `Accept: application/json`).",
     422: "Invalid input: unknown fields, bad values, bad query parameters.",
     429: "Too many requests from this client; retry after Retry-After seconds.",
     503: "The database is unavailable or saturated; retry after Retry-After seconds.",
@@ -38,12 +38,16 @@ RETRY_AFTER = {
 WRITES = ("post", "put", "patch", "delete")
 
 
-def _statuses(method: str, path: str, declared: dict) -> set[int]:
+def _statuses(method: str, path: str, operation: dict) -> set[int]:
     """The errors an operation can answer with: those every operation of its kind can, and
     those its route declares itself (415 where a body has a choice of formats, 404 for a
-    record named in the query)."""
+    record named in the query). Every body is read in the media types it documents: 415 for
+    any other."""
+    declared = operation["responses"]
     has_id = "{" in path
     statuses = {401, 414, 422, 429, 503} | {int(k) for k in declared if k in ("404", "406", "415")}
+    if "requestBody" in operation:
+        statuses.add(415)
     if has_id:
         statuses.add(404)
     if method == "get" and has_id:
@@ -84,12 +88,36 @@ def build_openapi(app: FastAPI) -> dict:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = {k: v for k, v in operation["responses"].items() if not k.startswith(("4", "5"))}
-            responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path, operation["responses"]))}
+            responses |= {str(s): _error_response(s) for s in sorted(_statuses(method, path, operation))}
             operation["responses"] = responses
             # Reads are public by default, and a key is welcome; writes need one.
             operation["security"] = [{"apiKey": []}] if method in WRITES else [{}, {"apiKey": []}]
     _add_links(document)
+    _rename_generic_schemas(document)
     return document
+
+
+def _rename_generic_schemas(document: dict) -> None:
+    """`Page_Cluster_` (pydantic's name for Page[Cluster]) becomes `ClusterPage`, the name
+    its model already carries: clients generate their types from these names."""
+    schemas = document["components"]["schemas"]
+    renames = {name: f"{match.group(1)}Page" for name in schemas if (match := re.fullmatch(r"Page_(\w+)_", name))}
+    if clash := set(renames.values()) & set(schemas):
+        raise RuntimeError(f"schema names {sorted(clash)} are taken twice")
+    refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
+    document["components"]["schemas"] = {renames.get(name, name): schema for name, schema in schemas.items()}
+
+    def rewrite(node) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+
+    rewrite(document)
 
 
 def _identity(schema: dict, param: str) -> str | None:

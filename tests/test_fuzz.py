@@ -3,8 +3,8 @@ schema-violating requests, examples, coverage, fuzzing and stateful phases.
 
 It runs a real `partnerships serve --demo` on a scratch database with an admin key, so
 writes are authorised and reads find records, and drives it with the schemathesis command
-(its pytest plugin does not load under this pytest). Every check runs but
-`positive_data_acceptance`; tests/schemathesis.toml says why.
+(its pytest plugin does not load under this pytest). Every check runs; tests/schemathesis.toml
+lists the operations where `positive_data_acceptance` is off, and why.
 
 FUZZ_EXAMPLES (default 15) sets examples per operation and phase.
 """
@@ -13,10 +13,12 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from service.main import create_app
 from tests.conftest import drop_database
 from tests.ops.conftest import ServeProcess, admin_key_in, migrated_scratch_database, url_text
 
@@ -54,3 +56,13 @@ def test_every_operation_holds_to_its_schema(served):
     assert tested and int(tested.group(1)) >= 60, summary  # every operation was reached
     assert run.returncode == 0, run.stdout[-20_000:]
     print("\n" + "\n".join(line for line in summary.splitlines() if re.search(r"Tested:|generated", line)))
+
+
+def test_operations_kept_from_positive_data_acceptance_exist():
+    # A renamed operation must not silently fall out of (or into) the list.
+    config = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+    assert config["checks"]["positive_data_acceptance"]["enabled"] is True
+    kept = [op for group in config["operations"] for op in group["include-operation-id"]]
+    ids = {op["operationId"] for ops in create_app().openapi()["paths"].values() for op in ops.values()}
+    assert len(kept) == len(set(kept)) and set(kept) <= ids, set(kept) - ids
+    assert len(ids - set(kept)) >= 15  # the operations whose validity the schema states

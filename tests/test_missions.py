@@ -1,10 +1,12 @@
 """Missions: validation, derived status over time, filters, participants."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from tests import factories
+from tests.documented import assert_documented, document
 from tests.lists import collect
 from tests.problems import assert_problem
 
@@ -166,3 +168,21 @@ async def test_organisers_cannot_be_deleted_while_organising(client):
     assert_problem(await client.delete(f"/v1/clusters/{cluster['slug']}"), 409)
     assert (await client.patch(f"/v1/missions/{mission['id']}", json={"organisers": {}})).status_code == 200
     assert (await client.delete(f"/v1/clusters/{cluster['slug']}")).status_code == 204
+
+
+async def test_times_are_answered_in_the_shape_they_are_taken(client):
+    # Local wall-clock times in `timezone`: the answer validates against the document and can
+    # be sent back as it is.
+    mission = await factories.create(client, "/v1/missions", factories.mission(start_time="09:00", end_time="17:30", timezone="Asia/Taipei"))
+    assert (mission["start_time"], mission["end_time"]) == ("09:00:00", "17:30:00")
+    assert_documented(mission, "Mission")
+    again = await client.patch(f"/v1/missions/{mission['id']}", json={"start_time": mission["start_time"], "end_time": mission["end_time"]})
+    assert again.status_code == 200 and again.json()["start_time"] == "09:00:00"
+
+
+@pytest.mark.parametrize("value", ["09:00:00Z", "09:00+08:00", "09:00:00.5", "9:00", "24:00", "0900"])
+async def test_times_outside_the_documented_pattern_are_refused(client, value):
+    schema = document()["components"]["schemas"]["MissionCreate"]["properties"]["start_time"]["anyOf"][0]
+    assert not re.search(schema["pattern"], value)
+    body = factories.mission(start_time=value, end_time="17:30", timezone="Asia/Taipei")
+    assert_problem(await client.post("/v1/missions", json=body), 422, "body.start_time")

@@ -38,6 +38,7 @@ async def test_create_with_members_shows_member_clusters(client, clusters):
         ({"members": [{"cluster": "x", "role": "boss"}]}, "body.members.0.role"),
         ({"activities": ["\x00"]}, "body.activities.0"),
         ({"sectors": ["unknown-sector"]}, "body.sectors"),
+        ({"acronym": ""}, "body.acronym"),
     ],
 )
 async def test_bad_partnerships_are_422(client, fields, location):

@@ -41,3 +41,10 @@ async def test_sector_lifecycle_and_in_use_protection(client):
     await client.patch(f"/v1/clusters/{cluster['id']}", json={"sectors": []})
     assert (await client.delete("/v1/sectors/quantum")).status_code == 204
     assert_problem(await client.get("/v1/sectors/quantum"), 404)
+
+
+async def test_a_name_longer_than_its_column_is_refused_at_the_field(client):
+    # The column holds 200 characters: one more must be refused where it is, not by the database.
+    assert_problem(await client.post("/v1/sectors", json={"code": "long-name", "name": "x" * 201}), 422, "body.name")
+    created = await factories.create(client, "/v1/sectors", {"code": "long-name", "name": "x" * 200})
+    assert len(created["name"]) == 200

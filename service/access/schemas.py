@@ -5,13 +5,13 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from service.kit.schemas import InputModel, OutputModel
-from service.kit.types import Name, Slug
+from service.kit.types import ShortName, Slug
 
 Scope = Literal["read", "write", "bulk", "admin"]
 
 
 class ApiKeyCreate(InputModel):
-    name: Name = Field(description='Who or what uses the key, e.g. "OPTICSVALLEY website".')
+    name: ShortName = Field(description='Who or what uses the key, e.g. "OPTICSVALLEY website".')
     scope: Scope = Field("write", description="`read` (only reads) < `write` < `bulk` (also bulk loads) < `admin` (everything, keys too).")
     cluster: Slug | None = Field(
         None, description="Bind the key to a cluster: it may then change only what that cluster owns. Not for `admin` keys."

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from service.access.principal import WriteDep
 from service.agreements import service
-from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
+from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch
 from service.db import SessionDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_read, created, link_next, with_etag
@@ -18,7 +18,7 @@ AgreementRef = Annotated[str, Path(min_length=1, max_length=80, description="The
 @router.get("", summary="List and filter cooperation agreements (newest signed first)")
 async def list_agreements(
     session: SessionDep, clock: ClockDep, request: Request, response: Response,
-    query: Annotated[AgreementQuery, Query()],
+    query: Annotated[service.AgreementListQuery, Query()],
 ) -> Page[Agreement]:
     page = await service.list_page(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)

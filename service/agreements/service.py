@@ -11,11 +11,15 @@ from service.agreements import repository
 from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
 from service.errors import InvalidInput, NotFound
 from service.kit.lookup import flush, resolve, unknown_references
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.models import Agreement as AgreementRow
 from service.models import AgreementParty, Cluster, Mission, Partnership
 from service.sectors.service import ensure_known
+
+DEFAULT_SORT = "-signed_on"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def to_schema(row: AgreementRow, status: str) -> Agreement:
@@ -55,7 +59,7 @@ async def get(session: AsyncSession, ref: str, today: date) -> Agreement:
 
 
 async def list_page(session: AsyncSession, query: AgreementQuery, today: date) -> Page[Agreement]:
-    sort = parse_sort(query.sort, repository.SORTS, default="-signed_on")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort, today)
     return Page[Agreement](items=[to_schema(r.Agreement, r.status) for r in rows], next_cursor=cursor)
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from service.access.principal import WriteDep
 from service.clusters import service
-from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
+from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch
 from service.db import SessionDep
 from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.lookup import Ref
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/clusters", tags=["clusters"])
 
 @router.get("", summary="List and filter clusters")
 async def list_clusters(
-    session: SessionDep, request: Request, response: Response, query: Annotated[ClusterQuery, Query()]
+    session: SessionDep, request: Request, response: Response, query: Annotated[service.ClusterListQuery, Query()]
 ) -> Page[Cluster]:
     page = await service.list_page(session, query)
     link_next(request, response, page.next_cursor)

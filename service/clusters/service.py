@@ -7,10 +7,14 @@ from service.clusters import repository
 from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
 from service.errors import NotFound
 from service.kit.lookup import flush
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.models import Cluster as ClusterRow
 from service.sectors.service import ensure_known
+
+DEFAULT_SORT = "name"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def _columns(data: ClusterCreate) -> dict:
@@ -41,7 +45,7 @@ async def get(session: AsyncSession, ref: str) -> Cluster:
 
 
 async def list_page(session: AsyncSession, query: ClusterQuery) -> Page[Cluster]:
-    sort = parse_sort(query.sort, repository.SORTS, default="name")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort)
     return Page[Cluster](items=[Cluster.model_validate(r) for r in rows], next_cursor=cursor)
 

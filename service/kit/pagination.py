@@ -10,10 +10,10 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 
 from service.errors import InvalidInput
@@ -26,6 +26,11 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         None, description="Pass as `cursor` to get the next page; null on the last page."
     )
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        # Names clients generate types from: ClusterPage, not Page_Cluster_.
+        return f"{params[0].__name__}Page"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,25 @@ class Sort:
     @property
     def token(self) -> str:
         return f"-{self.name}" if self.descending else self.name
+
+
+def sort_tokens(fields: dict[str, SortField]) -> tuple[str, ...]:
+    """Every value `sort` takes for these fields: each name, ascending and with `-`."""
+    return tuple(token for name in fields for token in (name, f"-{name}"))
+
+
+Q = TypeVar("Q", bound=BaseModel)
+
+
+def sortable(query: type[Q], fields: dict[str, SortField], default: str, tokens: tuple[str, ...] = ()) -> type[Q]:
+    """The list query with `sort` as the enum of what it takes, made from the field table
+    parse_sort reads (or the given tokens), so the document cannot list another set."""
+    choices = tokens or sort_tokens(fields)
+    default = f"`{default}`" if default in choices else default
+    sort = Field(None, description=f"Sort order; a `-` prefix sorts descending. Default: {default}.")
+    return create_model(
+        query.__name__, __base__=query, __module__=query.__module__, sort=(Literal[choices] | None, sort),
+    )
 
 
 def parse_sort(value: str | None, fields: dict[str, SortField], default: str) -> Sort:

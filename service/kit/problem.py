@@ -3,6 +3,7 @@
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class FieldError(BaseModel):
@@ -10,15 +11,25 @@ class FieldError(BaseModel):
     message: str
 
 
+def _absent_when_unknown(description: str):
+    """A member left out of the document when there is nothing to say (never sent as null):
+    optional, and typed as what it is when present."""
+
+    def schema(field: dict) -> None:
+        field.pop("default", None)
+
+    return Field(None, description=description, json_schema_extra=schema)
+
+
 class Problem(BaseModel):
     type: str = Field(description="A URI reference naming the kind of problem.")
     title: str
     status: int
-    detail: str | None = None
-    instance: str | None = Field(None, description="The path of the request that failed.")
-    errors: list[FieldError] | None = Field(None, description="Field errors, for invalid input.")
-    request_id: str | None = Field(
-        None, description="The request's `X-Request-ID`: quote it when reporting a problem."
+    detail: str | SkipJsonSchema[None] = _absent_when_unknown("What went wrong, for a person to read.")
+    instance: str | SkipJsonSchema[None] = _absent_when_unknown("The path of the request that failed.")
+    errors: list[FieldError] | SkipJsonSchema[None] = _absent_when_unknown("Field errors, for invalid input.")
+    request_id: str | SkipJsonSchema[None] = _absent_when_unknown(
+        "The request's `X-Request-ID`: quote it when reporting a problem."
     )
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from service.kit.countries import normalise_country
 
@@ -48,6 +48,7 @@ def Text(max_length: int, min_length: int = 0):
 
 
 Name = Text(300, min_length=1)
+ShortName = Text(200, min_length=1)  # a sector's or an API key's name
 ShortText = Text(120)
 LongText = Text(20_000)
 SearchText = Text(500)
@@ -87,14 +88,18 @@ def _country(value: object) -> object:
     return normalise_country(value) if isinstance(value, str) else value
 
 
+# The schema is stated whole: it is the same for requests and answers (one schema, not an
+# -Input and an -Output twin), and the pattern shows what the normalising validator takes.
 CountryCode = Annotated[
     str,
     BeforeValidator(_country),
-    Field(description="ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
-          examples=["FR"], pattern=r"^[A-Za-z]{2}$"),
+    WithJsonSchema({
+        "type": "string", "pattern": "^[A-Za-z]{2}$", "minLength": 2, "maxLength": 2, "examples": ["FR"],
+        "description": "ISO 3166-1 alpha-2; EL and UK are accepted for GR and GB.",
+    }),
 ]
 
-NutsCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
+NutsCode = Annotated[str, StringConstraints(max_length=5, pattern=r"^[A-Z]{2}[A-Z0-9]{0,3}$")]
 
 Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
 Year = Annotated[int, Field(ge=1800, le=2100)]
@@ -112,8 +117,39 @@ def _iso_date(value: object) -> object:
 
 
 # Calendar dates the service plans with; bounded so that date arithmetic (an exclusive
-# DTEND is the day after) can never overflow.
-PlanDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
+# DTEND is the day after) can never overflow. JSON Schema has no bounds for dates (`ge` or
+# `formatMinimum` are not keywords it knows): the pattern states the range of years.
+PLAN_DATE_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _plannable(value: date) -> date:
+    if not date(1900, 1, 1) <= value <= date(2199, 12, 31):
+        raise ValueError("give a date from 1900-01-01 to 2199-12-31")
+    return value
+
+
+PlanDate = Annotated[
+    date, BeforeValidator(_iso_date), AfterValidator(_plannable),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": PLAN_DATE_PATTERN,
+                    "description": "A date, YYYY-MM-DD, from 1900-01-01 to 2199-12-31."}),
+]
+
+
+# A mission's times are wall-clock times in its `timezone`, so they carry no offset: the
+# zone's offset depends on the date (daylight saving), and a time with an offset would say
+# something else than the mission. They are plain strings with this pattern, the same in
+# requests and answers (`format: time` would promise RFC 3339 times, offset included).
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+_LOCAL_TIME_SCHEMA = {
+    "type": "string", "pattern": LOCAL_TIME_PATTERN, "examples": ["09:00"],
+    "description": "Local time in `timezone`, `HH:MM` or `HH:MM:SS`, without offset.",
+}
+
+
+def _local_time(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(LOCAL_TIME_PATTERN, value):
+        raise ValueError("give a local time as HH:MM or HH:MM:SS, without offset; the time zone goes in `timezone`")
+    return value
 
 
 def _naive(value: time) -> time:
@@ -122,7 +158,11 @@ def _naive(value: time) -> time:
     return value
 
 
-LocalTime = Annotated[time, AfterValidator(_naive)]
+LocalTime = Annotated[time, BeforeValidator(_local_time), AfterValidator(_naive), WithJsonSchema(_LOCAL_TIME_SCHEMA)]
+# Answered as HH:MM:SS, which the same pattern accepts back.
+LocalTimeOut = Annotated[
+    time, PlainSerializer(lambda value: value.strftime("%H:%M:%S"), return_type=str), WithJsonSchema(_LOCAL_TIME_SCHEMA),
+]
 
 
 def _iana_zone(value: str) -> str:

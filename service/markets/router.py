@@ -8,7 +8,7 @@ from service.kit.http import conditional_read, link_next, with_etag
 from service.kit.pagination import Page
 from service.kit.types import CountryCode
 from service.markets import service
-from service.markets.schemas import MarketProfileIn, MarketProfilePatch, TargetMarket, TargetMarketQuery
+from service.markets.schemas import MarketProfileIn, MarketProfilePatch, TargetMarket
 
 router = APIRouter(prefix="/target-markets", tags=["target markets"])
 
@@ -17,7 +17,7 @@ CountryPath = Annotated[CountryCode, Path(description="ISO 3166-1 alpha-2 code (
 
 @router.get("", summary="List target markets with their derived counts")
 async def list_target_markets(
-    session: SessionDep, request: Request, response: Response, query: Annotated[TargetMarketQuery, Query()]
+    session: SessionDep, request: Request, response: Response, query: Annotated[service.TargetMarketListQuery, Query()]
 ) -> Page[TargetMarket]:
     page = await service.list_page(session, query)
     link_next(request, response, page.next_cursor)

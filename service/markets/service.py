@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.errors import NotFound
 from service.kit.countries import country_name
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.markets import repository
 from service.markets.schemas import (
@@ -15,6 +15,10 @@ from service.markets.schemas import (
     TargetMarketQuery,
 )
 from service.models import MarketProfile as ProfileRow
+
+DEFAULT_SORT = "country"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+TargetMarketListQuery = sortable(TargetMarketQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def _market(data: dict) -> TargetMarket:
@@ -41,7 +45,7 @@ async def get(session: AsyncSession, country: str) -> TargetMarket:
 
 
 async def list_page(session: AsyncSession, query: TargetMarketQuery) -> Page[TargetMarket]:
-    sort = parse_sort(query.sort, repository.SORTS, default="country")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort)
     return Page[TargetMarket](items=[_market(r) for r in rows], next_cursor=cursor)
 

@@ -7,13 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import NotFound
 from service.kit.lookup import ref_clause
-from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort
+from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort, sortable
 from service.matching import repository
 from service.matching.schemas import Match, MatchQuery
 from service.models import Cluster
 
 # Matches are ranked by score only; the token keeps cursors from other lists out.
 SORTS = {"score": SortField(None, int)}
+DEFAULT_SORT = "-score"
+# Best first only: the ranking query has no ascending order, so `score` is not offered.
+MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
 
 
 def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
@@ -36,7 +39,7 @@ def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
 
 
 async def _matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID | None, query: MatchQuery, ref: str) -> Page[Match]:
-    sort = parse_sort(query.sort, SORTS, default="-score")
+    sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
     cursor = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
     profile = await repository.seeker(session, kind, seeker_id) if seeker_id else None
     if profile is None:

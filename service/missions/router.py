@@ -12,7 +12,6 @@ from service.missions.schemas import (
     Mission,
     MissionCreate,
     MissionPatch,
-    MissionQuery,
     Participant,
     ParticipantIn,
     ParticipantPatch,
@@ -27,7 +26,7 @@ ClusterRef = Annotated[str, Path(min_length=1, max_length=80, description="The p
 @router.get("", summary="List and filter missions (by start date)")
 async def list_missions(
     session: SessionDep, clock: ClockDep, request: Request, response: Response,
-    query: Annotated[MissionQuery, Query()],
+    query: Annotated[service.MissionListQuery, Query()],
 ) -> Page[Mission]:
     page = await service.list_page(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)

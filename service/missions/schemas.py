@@ -1,5 +1,5 @@
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -12,6 +12,7 @@ from service.kit.types import (
     Count,
     CountryCode,
     LocalTime,
+    LocalTimeOut,
     LongText,
     Name,
     PlanDate,
@@ -124,8 +125,8 @@ class Mission(OutputModel):
     destination_city: str | None
     starts_on: date
     ends_on: date
-    start_time: time | None
-    end_time: time | None
+    start_time: LocalTimeOut | None
+    end_time: LocalTimeOut | None
     timezone: str | None
     applications_open_on: date | None
     application_deadline: date | None

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve, unknown_references
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.missions import repository
 from service.missions.schemas import (
@@ -24,6 +24,11 @@ from service.models import Cluster, MissionOrganiser, MissionParticipant, Partne
 from service.models import Mission as MissionRow
 from service.partnerships import repository as partnership_repository
 from service.sectors.service import ensure_known
+
+DEFAULT_SORT = "starts_on"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
+
 
 OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
 
@@ -75,7 +80,7 @@ async def get(session: AsyncSession, ref: str, today: date) -> Mission:
 
 
 async def list_page(session: AsyncSession, query: MissionQuery, today: date) -> Page[Mission]:
-    sort = parse_sort(query.sort, repository.SORTS, default="starts_on")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort, today)
     return Page[Mission](items=[to_schema(r.Mission, r.status) for r in rows], next_cursor=cursor)
 

@@ -7,7 +7,7 @@ from service.db import SessionDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_read, created, link_next, with_etag
 from service.opportunities import searching, service
-from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage, SearchQuery
+from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
 
@@ -16,7 +16,7 @@ OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="T
 
 @router.get("", summary="Search open opportunities and missions taking applications")
 async def search_opportunities(
-    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[SearchQuery, Query()]
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[searching.SearchListQuery, Query()]
 ) -> SearchPage:
     """One list of posted opportunities (partner searches, offers, requests, calls, events) and
     missions whose applications are open (kind `mission`). Sorted by relevance when `q` is

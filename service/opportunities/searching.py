@@ -5,10 +5,13 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.pagination import encode_cursor
+from service.kit.pagination import encode_cursor, sortable
 from service.models import Mission, Opportunity
 from service.opportunities import facets, highlight, search
 from service.opportunities.schemas import Highlight, Organiser, SearchPage, SearchQuery, SearchResult
+
+# The search query as the route takes it: `sort` is the enum of the search's sort tokens.
+SearchListQuery = sortable(SearchQuery, search.SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(search.SORT_TOKENS))
 
 
 # Results are built with model_construct: every value comes straight from typed columns,

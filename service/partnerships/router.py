@@ -15,7 +15,6 @@ from service.partnerships.schemas import (
     Partnership,
     PartnershipCreate,
     PartnershipPatch,
-    PartnershipQuery,
 )
 
 router = APIRouter(prefix="/partnerships", tags=["partnerships"])
@@ -25,7 +24,7 @@ ClusterRef = Annotated[str, Path(min_length=1, max_length=80, description="The m
 
 @router.get("", summary="List and filter partnerships")
 async def list_partnerships(
-    session: SessionDep, request: Request, response: Response, query: Annotated[PartnershipQuery, Query()]
+    session: SessionDep, request: Request, response: Response, query: Annotated[service.PartnershipListQuery, Query()]
 ) -> Page[Partnership]:
     page = await service.list_page(session, query)
     link_next(request, response, page.next_cursor)

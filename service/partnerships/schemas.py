@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 from service.clusters.schemas import ClusterRefOut, TargetMarketRef, target_market_list
 from service.kit.http import ListQuery, filter_values
 from service.kit.schemas import InputModel, OutputModel, patch_of
-from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, ShortText, Slug, Text, Url
+from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.sectors.schemas import SectorCode, sector_list
 
 Programme = Literal["escp-4i", "escp-s3", "other"]
@@ -27,7 +27,7 @@ class MemberPatch(InputModel):
 
 class PartnershipCreate(InputModel):
     slug: Slug
-    acronym: ShortText = Field(min_length=1)
+    acronym: Text(120, min_length=1)
     name: Name
     programme: Programme
     generation: GenerationNumber | None = None

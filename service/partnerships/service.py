@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.errors import Conflict, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.kit.problem import FieldError
 from service.models import Cluster, PartnershipMember
@@ -24,6 +24,10 @@ from service.partnerships.schemas import (
     PartnershipQuery,
 )
 from service.sectors.service import ensure_known
+
+DEFAULT_SORT = "acronym"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+PartnershipListQuery = sortable(PartnershipQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def as_input(partnership: Partnership) -> dict:
@@ -49,7 +53,7 @@ async def get(session: AsyncSession, ref: str) -> Partnership:
 
 
 async def list_page(session: AsyncSession, query: PartnershipQuery) -> Page[Partnership]:
-    sort = parse_sort(query.sort, repository.SORTS, default="acronym")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort)
     return Page[Partnership](items=[Partnership.model_validate(r) for r in rows], next_cursor=cursor)
 

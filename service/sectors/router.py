@@ -7,7 +7,7 @@ from service.db import SessionDep
 from service.kit.http import conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 from service.sectors import service
-from service.sectors.schemas import Sector, SectorCode, SectorCreate, SectorPatch, SectorQuery
+from service.sectors.schemas import Sector, SectorCode, SectorCreate, SectorPatch
 
 router = APIRouter(prefix="/sectors", tags=["sectors"])
 
@@ -16,7 +16,7 @@ CodePath = Annotated[SectorCode, Path(description="The sector code.")]
 
 @router.get("", summary="List the sector vocabulary")
 async def list_sectors(
-    session: SessionDep, request: Request, response: Response, query: Annotated[SectorQuery, Query()]
+    session: SessionDep, request: Request, response: Response, query: Annotated[service.SectorListQuery, Query()]
 ) -> Page[Sector]:
     page = await service.list_page(session, query)
     link_next(request, response, page.next_cursor)

@@ -4,11 +4,11 @@ from pydantic import Field, StringConstraints
 
 from service.kit.http import ListQuery, filter_values
 from service.kit.schemas import InputModel, OutputModel, patch_of
-from service.kit.types import SLUG_PATTERN, Name, SearchText
+from service.kit.types import SLUG_PATTERN, SearchText, ShortName
 
 SectorCode = Annotated[str, StringConstraints(max_length=40, pattern=SLUG_PATTERN)]
 SectorKind = Literal["sector", "emerging-industry"]
-NaceCode = Annotated[str, StringConstraints(pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$|^\d{2}(\.\d{1,2})?$")]
+NaceCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$|^\d{2}(\.\d{1,2})?$")]
 
 
 def sector_list(description: str = "Sector codes from `/v1/sectors`."):
@@ -17,7 +17,7 @@ def sector_list(description: str = "Sector codes from `/v1/sectors`."):
 
 class SectorCreate(InputModel):
     code: SectorCode
-    name: Name
+    name: ShortName
     kind: SectorKind = "sector"
     nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
 

@@ -7,11 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.errors import Conflict, InvalidInput, NotFound
 from service.kit.lookup import flush
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.models import Sector as SectorRow
 from service.sectors import repository
 from service.sectors.schemas import Sector, SectorCreate, SectorPatch, SectorQuery
+
+DEFAULT_SORT = "code"
+# The list query as routes take it: `sort` is the enum of the repository's sort fields.
+SectorListQuery = sortable(SectorQuery, repository.SORTS, DEFAULT_SORT)
 
 
 async def ensure_known(session: AsyncSession, codes: Iterable[str], location: str = "body.sectors") -> None:
@@ -34,7 +38,7 @@ async def get(session: AsyncSession, code: str) -> Sector:
 
 
 async def list_page(session: AsyncSession, query: SectorQuery) -> Page[Sector]:
-    sort = parse_sort(query.sort, repository.SORTS, default="code")
+    sort = parse_sort(query.sort, repository.SORTS, default=DEFAULT_SORT)
     rows, cursor = await repository.page(session, query, sort)
     return Page[Sector](items=[Sector.model_validate(r) for r in rows], next_cursor=cursor)
 
