@@ -1,0 +1,105 @@
+"""Delivering an export from its spool: bounded in number, and in how long a client may
+leave a piece unread.
+
+The export's rows go into a spool as fast as the database gives them (service.bulk.export);
+the response here feeds the client from the spool. A client that accepts nothing for the
+send timeout is cut off, and every way the response ends (done, cut off, the client gone)
+stops the export's query if it still runs and frees the spool.
+"""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from service.bulk.spool import Pipe
+from service.config import BulkSettings
+from service.errors import ServiceUnavailable, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+
+class ExportLimits:
+    """How many exports run at once, in the process and per client: each holds a spool (up
+    to the size of its export, on disk), so together they must not fill the disk, and one
+    client must not take every place."""
+
+    def __init__(self, settings: BulkSettings):
+        self.total = settings.max_exports
+        self.per_client = settings.max_exports_per_client
+        self._running: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def slot(self, client: str) -> AsyncIterator[None]:
+        if self._running[client] >= self.per_client:
+            raise TooManyRequests(
+                f"At most {self.per_client} exports per client run at once; retry when one has finished.",
+                headers={"Retry-After": "5"},
+            )
+        if self._running.total() >= self.total:
+            raise ServiceUnavailable("Too many exports are running; retry shortly.", headers={"Retry-After": "5"})
+        self._running[client] += 1
+        try:
+            yield
+        finally:
+            self._running[client] -= 1
+            if not self._running[client]:
+                del self._running[client]
+
+
+class _ClientTooSlow(Exception):
+    pass
+
+
+class SpooledResponse(Response):
+    """A 200 whose body is read from a pipe that another task fills."""
+
+    def __init__(
+        self, pipe: Pipe, producer: asyncio.Task, send_timeout: float, finish: Callable[[], Awaitable[None]],
+        media_type: str, headers: dict[str, str],
+    ):
+        self.pipe, self.producer, self.send_timeout, self.finish = pipe, producer, send_timeout, finish
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        feeding = asyncio.ensure_future(self._feed(send))
+        leaving = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait({feeding, leaving}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (feeding, leaving, self.producer):
+                task.cancel()
+            await asyncio.gather(feeding, leaving, self.producer, return_exceptions=True)
+            self.pipe.close()
+            await self.finish()
+        if feeding.done() and not feeding.cancelled():
+            feeding.result()  # an export that failed midway: the server cuts the body short
+
+    async def _feed(self, send: Send) -> None:
+        async def timed_send(message: Message) -> None:
+            try:
+                async with asyncio.timeout(self.send_timeout):
+                    await send(message)
+            except TimeoutError:
+                raise _ClientTooSlow from None
+
+        try:
+            await timed_send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for chunk in self.pipe.chunks():
+                await timed_send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await timed_send({"type": "http.response.body", "body": b"", "more_body": False})
+        except _ClientTooSlow:
+            # Returning with the body unfinished makes the server close the connection.
+            log.warning("export cut off: the client accepted nothing for %g s", self.send_timeout)
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
