@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from service.bulk.spool import Pipe
 from service.config import BulkSettings
 from service.errors import ServiceUnavailable, TooManyRequests
+from service.ops.logging import response_cut_off
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class _ClientTooSlow(Exception):
     pass
 
 
+SENT, CUT_OFF = "sent", "cut off"
+
+
 class SpooledResponse(Response):
     """A 200 whose body is read from a pipe that another task fills."""
 
@@ -79,10 +83,14 @@ class SpooledResponse(Response):
             await asyncio.gather(feeding, leaving, self.producer, return_exceptions=True)
             self.pipe.close()
             await self.finish()
-        if feeding.done() and not feeding.cancelled():
-            feeding.result()  # an export that failed midway: the server cuts the body short
+        if feeding.done() and not feeding.cancelled() and feeding.result() == CUT_OFF:
+            log.warning("export cut off: the client accepted nothing for %g s", self.send_timeout)
+            # Returning with the body unfinished makes the server close the connection.
+            response_cut_off.set(True)
 
-    async def _feed(self, send: Send) -> None:
+    async def _feed(self, send: Send) -> str:
+        """Send the whole body (an export that fails midway raises: the server cuts the
+        body short), or stop once the client has accepted nothing for the send timeout."""
         async def timed_send(message: Message) -> None:
             try:
                 async with asyncio.timeout(self.send_timeout):
@@ -96,8 +104,8 @@ class SpooledResponse(Response):
                 await timed_send({"type": "http.response.body", "body": chunk, "more_body": True})
             await timed_send({"type": "http.response.body", "body": b"", "more_body": False})
         except _ClientTooSlow:
-            # Returning with the body unfinished makes the server close the connection.
-            log.warning("export cut off: the client accepted nothing for %g s", self.send_timeout)
+            return CUT_OFF
+        return SENT
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -20,6 +20,8 @@ from tests.conftest import _asyncpg_dsn, drop_database
 from tests.ops.conftest import (
     ServeProcess,
     admin_key_in,
+    live_client,
+    live_settings,
     migrated_scratch_database,
     table_locked,
     url_text,
@@ -36,6 +38,10 @@ DESCRIPTION = "Photonics, optics and imaging for the automotive and space indust
 async def big_database(server_url):
     """A database of its own, with an export far larger than what socket buffers hold."""
     url = await migrated_scratch_database(server_url)
+    rows = [factories.cluster(description=DESCRIPTION) for _ in range(CLUSTERS)]
+    async with live_client(live_settings(url), key=await admin_key_in(url)) as client:
+        loaded = await client.post("/v1/bulk/clusters", content=ndjson(*rows), headers={"Content-Type": "application/x-ndjson"})
+        assert loaded.status_code == 200, loaded.text
     yield url
     await drop_database(server_url, url)
 
@@ -72,12 +78,13 @@ async def busy_connections(url) -> int:
         await connection.close()
 
 
-def stalled_reader(port: int, path: str) -> socket.socket:
+def stalled_reader(port: int, path: str, headers: dict[str, str] | None = None) -> socket.socket:
     """A client that asks for path and then never reads: a tiny receive buffer, nothing read."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    lines = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\n{lines}\r\n".encode())
     return sock
 
 
@@ -101,12 +108,7 @@ async def test_stalled_export_readers_hold_no_connection_and_are_cut_off(serve, 
         BULK__MAX_EXPORTS="20", BULK__MAX_EXPORTS_PER_CLIENT="8",
     )
     await server.wait_ready()
-    key = await admin_key_in(big_database)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
-        rows = [factories.cluster(description=DESCRIPTION) for _ in range(CLUSTERS)]
-        loaded = await client.post("/v1/bulk/clusters", content=ndjson(*rows),
-                                   headers={"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {key}"})
-        assert loaded.status_code == 200, loaded.text
         whole = await client.get("/v1/export/clusters")  # what a reader that reads gets
         assert whole.status_code == 200 and len(whole.content) > 10_000_000
         assert whole.content.count(b"\n") == CLUSTERS
@@ -143,13 +145,18 @@ async def test_stalled_export_readers_hold_no_connection_and_are_cut_off(serve, 
                 reader.close()
         assert await checked_out(client) == 0 and await busy_connections(big_database) == 0
         assert (await client.get("/readyz")).status_code == 200
-    assert "export cut off" in server.log_text()
+    records = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    cut_off = [r for r in records if r["message"].startswith("export cut off")]
+    assert len(cut_off) == len(readers) and all(r["level"] == "WARNING" and r["request_id"] for r in cut_off)
+    assert not [r for r in records if r["level"] == "ERROR"], "a cut-off is logged as an error"
 
 
-async def test_exports_are_bounded_per_client(serve, big_database):
-    server = serve(big_database, BULK__MAX_EXPORTS_PER_CLIENT="2", BULK__EXPORT_SEND_TIMEOUT_SECONDS="30")
+async def test_exports_are_bounded_per_client_and_per_process(serve, big_database):
+    server = serve(big_database, BULK__MAX_EXPORTS="3", BULK__MAX_EXPORTS_PER_CLIENT="2",
+                   BULK__EXPORT_SEND_TIMEOUT_SECONDS="30")
     await server.wait_ready()
     key = await admin_key_in(big_database)
+    keyed = {"Authorization": f"Bearer {key}"}
     readers = [stalled_reader(server.port, "/v1/export/clusters") for _ in range(2)]
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
@@ -158,42 +165,55 @@ async def test_exports_are_bounded_per_client(serve, big_database):
             assert refused.status_code == 429 and refused.headers["Retry-After"]
             assert refused.headers["content-type"] == "application/problem+json"
             # Another client (an API key) still exports, whole.
-            other = await client.get("/v1/export/clusters", headers={"Authorization": f"Bearer {key}"})
+            other = await client.get("/v1/export/clusters", headers=keyed)
             assert other.status_code == 200 and other.content.count(b"\n") == CLUSTERS
+            # Once the process runs as many as it may, everyone waits.
+            readers.append(stalled_reader(server.port, "/v1/export/clusters", keyed))
+            await asyncio.sleep(1)
+            full = await client.get("/v1/export/clusters", headers=keyed)
+            assert full.status_code == 503 and full.headers["Retry-After"]
+            assert "Too many exports" in full.json()["detail"]
     finally:
         for reader in readers:
             reader.close()
 
 
-async def test_a_trickled_upload_holds_no_connection_and_is_bounded_in_time(serve, big_database):
-    # One connection in all: were the upload holding it, nothing else could be served.
+async def test_trickled_uploads_hold_no_connection_and_are_bounded_in_time(serve, big_database):
+    # One connection in all: were an upload holding it, nothing else could be served.
     server = serve(big_database, DB__POOL_SIZE="1", DB__MAX_OVERFLOW="0", DB__POOL_TIMEOUT="1",
                    BULK__UPLOAD_TIMEOUT_SECONDS="4")
     await server.wait_ready()
     key = await admin_key_in(big_database)
-    rows = [factories.cluster(slug=f"trickled-{i}") for i in range(6)]
-    uploaded = asyncio.Event()
+    keyed = {"Authorization": f"Bearer {key}"}
 
-    async def trickle():
-        for row in rows:  # six lines over about three seconds
-            yield ndjson(row)
-            await asyncio.sleep(0.5)
-        uploaded.set()
+    async def trickle(pieces: list[bytes]):
+        for piece in pieces:  # over about three seconds
+            yield piece
+            await asyncio.sleep(3 / len(pieces))
 
+    cluster = json.dumps(factories.cluster(slug="posted")).encode()
+    uploads = {  # a bulk file, and a JSON body (FastAPI reads it before the handler's session)
+        "/v1/bulk/clusters": ("application/x-ndjson", [ndjson(factories.cluster(slug=f"trickled-{i}")) for i in range(6)]),
+        "/v1/clusters": ("application/json", [cluster[i:i + 20] for i in range(0, len(cluster), 20)]),
+    }
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
-        keyed = {"Authorization": f"Bearer {key}"}
-        upload = asyncio.create_task(client.post(
-            "/v1/bulk/clusters", content=trickle(), headers={"Content-Type": "application/x-ndjson", **keyed}))
-        served = 0
-        while not uploaded.is_set():
-            for response in (await client.get("/v1/clusters?limit=1"), await client.get("/v1/sectors", headers=keyed),
-                             await client.get("/readyz")):
-                assert response.status_code == 200, response.text
-                served += 1
-            await asyncio.sleep(0.1)
-        assert served >= 15
-        report = (await upload).json()
-        assert report["created"] == 6, report
+        sending = [asyncio.create_task(client.post(path, content=trickle(pieces), headers={"Content-Type": kind, **keyed}))
+                   for path, (kind, pieces) in uploads.items()]
+        try:
+            served = 0
+            while not all(task.done() for task in sending):
+                for response in (await client.get("/v1/clusters?limit=1"), await client.get("/v1/sectors", headers=keyed),
+                                 await client.get("/readyz")):
+                    assert response.status_code == 200, response.text
+                    served += 1
+                await asyncio.sleep(0.1)
+            assert served >= 15
+            bulk, posted = [task.result() for task in sending]
+        finally:
+            for task in sending:
+                task.cancel()
+        assert bulk.json()["created"] == 6, bulk.text
+        assert posted.status_code == 201, posted.text
 
         # A body that stops arriving is refused once the upload time limit has passed, and nothing is applied.
         started = time.monotonic()
@@ -227,6 +247,7 @@ async def test_anonymous_clients_cannot_take_every_connection(serve, big_databas
         async with table_locked(big_database, "sectors"):
             # Anonymous requests that each hold a connection: as many as the pool has.
             stuck = [asyncio.create_task(client.get("/v1/sectors")) for _ in range(4)]
+            cleanup = asyncio.gather(*stuck, return_exceptions=True)
             await wait_for_lock_waiters(big_database, count=2)
             await asyncio.sleep(0.5)
             assert await checked_out(client) == 2  # the other two wait for a place, holding nothing
@@ -241,6 +262,7 @@ async def test_anonymous_clients_cannot_take_every_connection(serve, big_databas
             for response in (await client.get("/v1/clusters?limit=1", headers={"Authorization": f"Bearer {key}"}),
                              await client.get("/readyz")):
                 assert response.status_code == 200, response.text
-        statuses = [(await request).status_code for request in stuck]
+        await cleanup
+        statuses = [request.result().status_code for request in stuck]
         # The two that waited past the pool timeout were told to come back; the others were served.
         assert sorted(statuses) == [200, 200, 503, 503]
