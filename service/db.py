@@ -217,7 +217,7 @@ class AnonymousShare:
                 await self._semaphore.acquire()
         except TimeoutError:
             raise ServiceUnavailable(
-                "All database connections open to requests without an API key are busy; try again, "
+                "All database connections are busy for requests without an API key; try again, "
                 "or send an API key.",
                 headers={"Retry-After": "1"},
             ) from None
