@@ -1,17 +1,18 @@
-"""Delivering an export from its spool: bounded in number, and in how long a client may
+"""Delivering an export through a spool: bounded in number, and in how long a client may
 leave a piece unread.
 
-The export's rows go into a spool as fast as the database gives them (service.bulk.export);
-the response here feeds the client from the spool. A client that accepts nothing for the
-send timeout is cut off, and every way the response ends (done, cut off, the client gone)
-stops the export's query if it still runs and frees the spool.
+The export's pieces (service.bulk.export) are copied into a spool as fast as the database
+gives them, by a task of their own; the response feeds the client from the spool. A client
+that accepts nothing for the send timeout is cut off, and every way the response ends (done,
+cut off, the client gone) stops the export's query if it still runs and frees the spool.
 """
 
 import asyncio
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -50,6 +51,46 @@ class ExportLimits:
             self._running[client] -= 1
             if not self._running[client]:
                 del self._running[client]
+
+
+async def spooled(
+    chunks: AsyncIterator[bytes], *, place: AbstractAsyncContextManager, holding: AbstractAsyncContextManager,
+    directory: Path | None, send_timeout: float, media_type: str, headers: dict[str, str],
+) -> "SpooledResponse":
+    """Start copying chunks into a spool (within place, a slot of ExportLimits; holding what
+    their connection needs) and answer a response that feeds the client from it.
+
+    Waits for the first piece, so that a database that cannot answer gets a problem response
+    rather than a 200 with a cut body.
+    """
+    cleanup = AsyncExitStack()
+    await cleanup.enter_async_context(place)
+    pipe = Pipe(directory)
+    producer = asyncio.create_task(_pump(chunks, pipe, holding))
+    try:
+        await pipe.ready()
+    except BaseException:
+        producer.cancel()
+        await asyncio.gather(producer, return_exceptions=True)
+        pipe.close()
+        await cleanup.aclose()
+        raise
+    return SpooledResponse(pipe, producer, send_timeout, cleanup.aclose, media_type, headers)
+
+
+async def _pump(chunks: AsyncIterator[bytes], pipe: Pipe, holding: AbstractAsyncContextManager) -> None:
+    """Copy chunks into the pipe; its reader sees how it ended (its error, if any)."""
+    try:
+        async with holding:
+            async for chunk in chunks:
+                pipe.write(chunk)
+    except asyncio.CancelledError:
+        pipe.finish(ConnectionAbortedError("the export was stopped"))
+        raise
+    except Exception as exc:  # the reader raises it: a problem answer, or a body cut short
+        pipe.finish(exc)
+    else:
+        pipe.finish()
 
 
 class _ClientTooSlow(Exception):

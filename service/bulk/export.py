@@ -2,17 +2,15 @@
 
 A server-side cursor walks the export query (one statement, so one consistent snapshot)
 batch by batch; output is flushed in pieces, so memory stays bounded whatever the size.
-The pieces go into a spool as fast as the database gives them, and the client is fed from
-the spool: the connection is back in the pool once the query is done, however slowly the
-client reads, and a client that stops reading is cut off after a time limit.
+The pieces go into a spool as fast as the database gives them and the client is fed from
+there (service.bulk.delivery): the connection is back in the pool once the query is done,
+however slowly the client reads.
 """
 
-import asyncio
 import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +18,6 @@ from service.bulk.csvcodec import encode_row
 from service.bulk.loader import raw_connection
 from service.bulk.schemas import Format
 from service.bulk.spec import Resource
-from service.bulk.spool import Pipe
 from service.config import BulkSettings
 
 BATCH_ROWS = 1000
@@ -56,18 +53,3 @@ async def records(
         yield buffer.getvalue().encode()
         await session.rollback()  # read only: nothing to keep
 
-
-async def pump(chunks: AsyncIterator[bytes], pipe: Pipe, holding: AbstractAsyncContextManager) -> None:
-    """Copy an export into the pipe while holding what its connection needs (a place in the
-    anonymous share); the pipe's reader sees how it ended (its error, if any)."""
-    try:
-        async with holding:
-            async for chunk in chunks:
-                pipe.write(chunk)
-    except asyncio.CancelledError:
-        pipe.finish(ConnectionAbortedError("the export was stopped"))
-        raise
-    except Exception as exc:  # the reader raises it: a problem answer, or a body cut short
-        pipe.finish(exc)
-    else:
-        pipe.finish()

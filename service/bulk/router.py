@@ -1,8 +1,6 @@
 """Bulk loading and export over HTTP."""
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
@@ -10,7 +8,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from service.access.principal import BulkLoader, Principal, authenticate
-from service.bulk import export, jobs, service, spool
+from service.bulk import delivery, export, jobs, service, spool
 from service.bulk.delivery import SpooledResponse
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyInterrupted, BodyMeter
@@ -162,22 +160,12 @@ async def export_records(
     format = _export_format(request)
     state = request.app.state
     settings = state.settings.bulk
-    cleanup = AsyncExitStack()
-    await cleanup.enter_async_context(state.export_limits.slot((await client_identity(request.scope)).key))
-    pipe = spool.Pipe(settings.job_dir)
-    records = export.records(state.sessionmaker, RESOURCES[resource], format, settings)
-    producer = asyncio.create_task(export.pump(records, pipe, state.anonymous_share.held_by(principal)))
-    try:
-        # Wait for the first piece, so that a database that cannot answer gets a problem
-        # response rather than a 200 with a cut body.
-        await pipe.ready()
-    except BaseException:
-        producer.cancel()
-        await asyncio.gather(producer, return_exceptions=True)
-        pipe.close()
-        await cleanup.aclose()
-        raise
     media_type = f"{CSV}; charset=utf-8" if format == "csv" else NDJSON
     filename = f"{resource}.{'csv' if format == 'csv' else 'ndjson'}"
-    return SpooledResponse(pipe, producer, settings.export_send_timeout_seconds, cleanup.aclose, media_type,
-                           {"Content-Disposition": f'attachment; filename="{filename}"'})
+    return await delivery.spooled(
+        export.records(state.sessionmaker, RESOURCES[resource], format, settings),
+        place=state.export_limits.slot((await client_identity(request.scope)).key),
+        holding=state.anonymous_share.held_by(principal),
+        directory=settings.job_dir, send_timeout=settings.export_send_timeout_seconds,
+        media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
