@@ -36,6 +36,15 @@ class DatabaseSettings(BaseModel):
         description="Connect through PgBouncer in transaction mode: no prepared-statement caches, "
         "unique statement names, statement timeout set per transaction.",
     )
+    anonymous_share: float = Field(
+        0.5, gt=0, le=1,
+        description="Share of the process's connections (pool size plus overflow) that requests without an API key "
+        "may hold at once; past it they wait up to DB__POOL_TIMEOUT, then answer 503.",
+    )
+
+    @property
+    def anonymous_slots(self) -> int:
+        return max(1, int((self.pool_size + self.max_overflow) * self.anonymous_share))
 
 
 class EmbeddedSettings(BaseModel):
@@ -82,8 +91,17 @@ class BulkSettings(BaseModel):
     )
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 365, description="How long a bulk load's Idempotency-Key and report are kept.")
     job_dir: Path | None = Field(
-        None, description="Where uploads of `?async=true` bulk jobs are kept until processed; unset: the system's temporary folder.",
+        None, description="Where bulk uploads and exports past a few MiB are spooled (uploads of `?async=true` jobs until "
+        "processed); unset: the system's temporary folder.",
     )
+    upload_timeout_seconds: float = Field(
+        600.0, gt=0, description="Time a bulk upload may take to arrive whole; slower answers 408.",
+    )
+    export_send_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time an export's client may take to accept the next piece before it is cut off.",
+    )
+    max_exports: int = Field(8, ge=1, description="Exports a process runs at once; more answer 503.")
+    max_exports_per_client: int = Field(2, ge=1, description="Exports one client may run at once; more answer 429.")
 
 
 class ServerSettings(BaseModel):

@@ -5,11 +5,13 @@ real PostgreSQL binaries, installed with the `embedded` extra) in a data folder 
 survives restarts.
 """
 
+import asyncio
 import logging
 import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +26,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from service.config import Settings
+from service.access.principal import Principal, authenticate
+from service.config import DatabaseSettings, Settings
+from service.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +212,48 @@ def sessionmaker_for(request: Request) -> async_sessionmaker[AsyncSession]:
     return state.sessionmaker
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+class AnonymousShare:
+    """At most a share of the process's connections for requests without an API key.
+
+    Anonymous clients are anyone: without a bound, enough of them (slow or many) would hold
+    every connection, and keyed clients and the readiness probe would get none.
+    """
+
+    def __init__(self, db: DatabaseSettings):
+        self.slots = db.anonymous_slots
+        self.wait_seconds = db.pool_timeout
+        self._semaphore = asyncio.Semaphore(self.slots)
+
+    @asynccontextmanager
+    async def held_by(self, principal: Principal) -> AsyncIterator[None]:
+        if principal.scope is not None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable(
+                "All database connections are busy for requests without an API key; try again, "
+                "or send an API key.",
+                headers={"Retry-After": "1"},
+            ) from None
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
+async def request_session(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> AsyncIterator[AsyncSession]:
     """One session per request: committed once when the handler succeeds, else rolled back.
 
     Services and repositories never commit; this is the only transaction boundary of the
-    HTTP layer, so a request either changes everything it meant to or nothing.
+    HTTP layer, so a request either changes everything it meant to or nothing. Anonymous
+    requests first take a place in their share of the connections.
     """
-    async with sessionmaker_for(request)() as session:
+    async with request.app.state.anonymous_share.held_by(principal), sessionmaker_for(request)() as session:
         try:
             yield session
             await session.commit()

@@ -12,12 +12,13 @@ from service.access.idempotency import IdempotencyMiddleware
 from service.access.principal import read_access
 from service.access.router import router as access_router
 from service.agreements.router import router as agreements_router
+from service.bulk.delivery import ExportLimits
 from service.bulk.router import router as bulk_router
 from service.calendar.router import feeds as calendar_feeds
 from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
-from service.db import create_engine, create_sessionmaker, database_url, to_asyncpg_url
+from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
 from service.errors import register_error_handlers
 from service.kit.clock import Clock
 from service.markets.router import router as markets_router
@@ -100,6 +101,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = Clock()
+    app.state.anonymous_share = AnonymousShare(settings.db)
+    app.state.export_limits = ExportLimits(settings.bulk)
     if sessionmaker is not None:
         app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker
     register_error_handlers(app)

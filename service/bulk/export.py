@@ -2,6 +2,9 @@
 
 A server-side cursor walks the export query (one statement, so one consistent snapshot)
 batch by batch; output is flushed in pieces, so memory stays bounded whatever the size.
+The pieces go into a spool as fast as the database gives them and the client is fed from
+there (service.bulk.delivery): the connection is back in the pool once the query is done,
+however slowly the client reads.
 """
 
 import csv
@@ -49,3 +52,4 @@ async def records(
                 buffer.truncate()
         yield buffer.getvalue().encode()
         await session.rollback()  # read only: nothing to keep
+

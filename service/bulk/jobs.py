@@ -1,57 +1,31 @@
 """Bulk loads run in the background (`?async=true`).
 
-The upload is written to a file as it arrives (an interrupted upload leaves neither file nor
-job); the request answers 202 once it is whole, and the load then runs from the file in a
-session of its own. Progress is committed as it goes, in short transactions of another
+The upload is received whole into a spool, as every bulk upload is (an interrupted upload
+leaves neither file nor job); the request answers 202, and the load then runs from the spool
+in a session of its own. Progress is committed as it goes, in short transactions of another
 session, so that `GET /v1/bulk-jobs/{id}` shows it; the final state and report are written in
 the load's own transaction, so they are committed together with the data.
 """
 
 import json
 import logging
-import os
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import IO
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.bulk import loader
+from service.bulk import loader, spool
 from service.bulk.loader import Upload, raw_connection
-from service.bulk.reading import BodyMeter, metered
+from service.bulk.reading import BodyMeter
 from service.bulk.schemas import BulkJob
 from service.config import BulkSettings
 from service.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-FILE_CHUNK = 1024 * 1024
 PROGRESS_EVERY_SECONDS = 1.0
-
-
-async def spool(body: AsyncIterator[bytes], directory: Path | None, meter: BodyMeter) -> Path:
-    """Write the upload to a file as it arrives; the file goes if the upload fails."""
-    if directory:
-        directory.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix="bulk-", suffix=".upload", dir=directory)
-    path = Path(name)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            async for chunk in metered(body, meter):
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    with path.open("rb") as stream:
-        while chunk := stream.read(FILE_CHUNK):
-            yield chunk
 
 
 async def create(conn: asyncpg.Connection, upload: Upload, bytes_total: int, api_key_id: uuid.UUID | None) -> BulkJob:
@@ -80,7 +54,7 @@ async def _update(sessionmaker: async_sessionmaker[AsyncSession], settings: Bulk
 
 
 async def run(
-    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, upload: Upload, path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, upload: Upload, body: IO[bytes],
     settings: BulkSettings, instance: str,
 ) -> None:
     from service.bulk.service import answer_for  # service imports this module
@@ -102,7 +76,7 @@ async def run(
             try:
                 conn = await raw_connection(session, settings.statement_timeout_ms)
                 meter = BodyMeter()
-                report = await loader.run(conn, upload, _file_chunks(path), settings, meter, progress)
+                report = await loader.run(conn, upload, spool.chunks_of(body), settings, meter, progress)
             except ServiceError as exc:  # the file could not be used at all: nothing of it is kept
                 await session.rollback()
                 problem = {"type": f"/problems/{exc.slug}", "title": exc.title, "status": exc.status,
@@ -129,4 +103,4 @@ async def run(
                       job_id, json.dumps({"type": "/problems/internal", "title": "Internal error", "status": 500,
                                           "instance": instance}))
     finally:
-        path.unlink(missing_ok=True)
+        body.close()

@@ -3,14 +3,15 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from service.access.principal import BulkLoader
-from service.bulk import export, jobs, service
+from service.access.principal import BulkLoader, Principal, authenticate
+from service.bulk import delivery, export, jobs, service, spool
+from service.bulk.delivery import SpooledResponse
 from service.bulk.loader import Upload
-from service.bulk.reading import BodyInterrupted
+from service.bulk.reading import BodyInterrupted, BodyMeter
 from service.bulk.resources import RESOURCES
 from service.bulk.schemas import BulkJob, BulkQuery, BulkReport, Format
 from service.db import SessionDep
@@ -107,18 +108,28 @@ async def load_records(
         # Keys belong to the client that sent them: two clients may pick the same one.
         idempotency_key = f"{(await client_identity(request.scope)).key}:{idempotency_key}"
     settings = request.app.state.settings.bulk
-    answer = await service.load(
-        session, upload, _body(request), settings, request.url.path, idempotency_key, run_async=query.run_async,
-        api_key_id=loader.key_id,
-    )
+    # The body arrives whole before a connection is taken: a client trickling it in holds
+    # no connection, only its spool (memory, then disk).
+    meter = BodyMeter()
+    body = await spool.receive(_body(request), settings.job_dir, meter, settings.upload_timeout_seconds)
+    try:
+        answer = await service.load(
+            session, upload, body, meter, settings, request.url.path, idempotency_key, run_async=query.run_async,
+            api_key_id=loader.key_id,
+        )
+    except BaseException:
+        body.close()
+        raise
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     if answer.status == 202:
         headers["Location"] = f"/v1/bulk-jobs/{answer.body['id']}"
     if answer.job:
         # Background tasks run after the response, so after the request's commit: the job
-        # row and its idempotency answer are visible to the job's own sessions.
-        job_id, path = answer.job
-        background.add_task(jobs.run, request.app.state.sessionmaker, job_id, upload, path, settings, request.url.path)
+        # row and its idempotency answer are visible to the job's own sessions. The job
+        # takes the spool over and closes it.
+        background.add_task(jobs.run, request.app.state.sessionmaker, answer.job, upload, body, settings, request.url.path)
+    else:
+        body.close()
     media_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
     return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers, background=background)
 
@@ -142,21 +153,20 @@ def _export_format(request: Request) -> Format:
 
 @router.get("/export/{resource}", response_class=StreamingResponse, responses=EXPORTED,
             summary="Export every record as NDJSON (or CSV with Accept: text/csv)")
-async def export_records(request: Request, resource: ResourceName) -> StreamingResponse:
+async def export_records(
+    request: Request, resource: ResourceName, principal: Annotated[Principal, Depends(authenticate)]
+) -> SpooledResponse:
     """The same shape `POST /v1/bulk/{resource}` takes, ordered by natural key: export, load
     into another database, export again, and the files are identical."""
     format = _export_format(request)
-    chunks = export.records(request.app.state.sessionmaker, RESOURCES[resource], format, request.app.state.settings.bulk)
-    # The first piece is read here, so that a database that cannot answer gets a problem
-    # response rather than a 200 with a cut body.
-    first = await anext(chunks)
-
-    async def body():
-        yield first
-        async for chunk in chunks:
-            yield chunk
-
+    state = request.app.state
+    settings = state.settings.bulk
     media_type = f"{CSV}; charset=utf-8" if format == "csv" else NDJSON
     filename = f"{resource}.{'csv' if format == 'csv' else 'ndjson'}"
-    return StreamingResponse(body(), media_type=media_type,
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return await delivery.spooled(
+        export.records(state.sessionmaker, RESOURCES[resource], format, settings),
+        place=state.export_limits.slot((await client_identity(request.scope)).key),
+        holding=state.anonymous_share.held_by(principal),
+        directory=settings.job_dir, send_timeout=settings.export_send_timeout_seconds,
+        media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

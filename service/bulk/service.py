@@ -1,17 +1,15 @@
 """Rules of bulk loads: idempotency, strict and partial modes. Never commits."""
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Principal
-from service.bulk import idempotency, jobs, loader
+from service.bulk import idempotency, jobs, loader, spool
 from service.bulk.loader import Upload
-from service.bulk.reading import BodyMeter, metered
+from service.bulk.reading import BodyMeter
 from service.bulk.schemas import BulkReport, RowsRejected
 from service.config import BulkSettings
 from service.errors import Conflict, InvalidInput, NotFound
@@ -22,7 +20,7 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
-    job: tuple[uuid.UUID, Path] | None = None  # a job to run once the request has committed
+    job: uuid.UUID | None = None  # a job to run (from the spooled body) once the request has committed
 
 
 def answer_for(report: BulkReport, instance: str) -> Answer:
@@ -46,23 +44,22 @@ def _fingerprint_of(upload: Upload, meter: BodyMeter, run_async: bool) -> str:
 async def load(
     session: AsyncSession,
     upload: Upload,
-    body: AsyncIterator[bytes],
+    body: IO[bytes],
+    meter: BodyMeter,
     settings: BulkSettings,
     instance: str,
     idempotency_key: str | None = None,
     run_async: bool = False,
     api_key_id: uuid.UUID | None = None,
 ) -> Answer:
-    """Load the body, or (run_async) keep it for a job: then the answer names the job to run."""
+    """Load the body, which has arrived whole (in a spool, metered), or (run_async) keep it
+    for a job: then the answer names the job to run, which takes the spool over."""
     conn = await loader.raw_connection(session, settings.statement_timeout_ms)
-    meter = BodyMeter()
     if idempotency_key:
         if not await idempotency.hold(conn, idempotency_key):
             raise Conflict("A request with this Idempotency-Key is still being processed; retry once it has finished.")
         stored = await idempotency.find(conn, idempotency_key, settings.idempotency_ttl_hours)
         if stored:
-            async for _ in metered(body, meter):  # the body is only read, to tell a retry from a different request
-                pass
             if stored.fingerprint != _fingerprint_of(upload, meter, run_async):
                 raise InvalidInput.field(
                     "header.Idempotency-Key",
@@ -73,11 +70,10 @@ async def load(
                 return Answer(202, job.model_dump(mode="json"), replayed=True)
             return Answer(stored.status_code, stored.response, replayed=True)
     if run_async:
-        path = await jobs.spool(body, settings.job_dir, meter)
         job = await jobs.create(conn, upload, meter.bytes_read, api_key_id)
-        answer = Answer(202, job.model_dump(mode="json"), job=(job.id, path))
+        answer = Answer(202, job.model_dump(mode="json"), job=job.id)
     else:
-        report = await loader.run(conn, upload, body, settings, meter)
+        report = await loader.run(conn, upload, spool.chunks_of(body), settings, BodyMeter())
         answer = answer_for(report, instance)
     if idempotency_key:
         stored = idempotency.StoredAnswer(_fingerprint_of(upload, meter, run_async), answer.status, answer.body)

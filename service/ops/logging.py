@@ -18,6 +18,9 @@ from service.config import LogSettings
 # The fields of the request being handled, set by RequestContextMiddleware.
 request_context: ContextVar[dict | None] = ContextVar("request_context", default=None)
 
+# Set when the service closes a response on purpose (a client too slow to read an export).
+response_cut_off: ContextVar[bool] = ContextVar("response_cut_off", default=False)
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "partnerships"
 
@@ -28,6 +31,16 @@ class RequestContextFilter(logging.Filter):
             if not hasattr(record, name):
                 setattr(record, name, value)
         return True
+
+
+class CutOffFilter(logging.Filter):
+    """uvicorn logs a response left unfinished as an error; one the service cut off on purpose
+    is not one (the service logs it, as a warning, with the request's context)."""
+
+    UNFINISHED = "ASGI callable returned without completing response."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "uvicorn.error" and record.msg == self.UNFINISHED and response_cut_off.get())
 
 
 class JsonLineFormatter(JsonFormatter):
@@ -59,6 +72,7 @@ def configure_logging(settings: LogSettings, stream=None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLineFormatter() if settings.format == "json" else TextFormatter())
     handler.addFilter(RequestContextFilter())
+    handler.addFilter(CutOffFilter())
     handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
