@@ -83,13 +83,13 @@ async def import_missions(
     formats = {"text/calendar": "ics", "application/json": "json"}
     if media_type not in formats:
         raise UnsupportedMediaType("Send text/calendar or application/json.")
-    limit = request.app.state.settings.calendar.max_feed_bytes
+    settings = request.app.state.settings.calendar
     content = bytearray()
     async for chunk in request.stream():
         content += chunk
-        if len(content) > limit:
-            raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
-    return await service.import_feed(session, bytes(content), formats[media_type], query.source, clock, write)
+        if len(content) > settings.max_feed_bytes:
+            raise PayloadTooLarge(f"The calendar is larger than {settings.max_feed_bytes} bytes.")
+    return await service.import_feed(session, bytes(content), formats[media_type], query.source, settings, clock, write)
 
 
 @sources.get("", summary="List calendar sources")
@@ -103,9 +103,10 @@ async def list_calendar_sources(
 
 @sources.post("", status_code=201, summary="Register a calendar feed to take missions from")
 async def create_calendar_source(
-    session: SessionDep, write: WriteDep, response: Response, body: CalendarSourceCreate
+    session: SessionDep, write: WriteDep, request: Request, response: Response, body: CalendarSourceCreate
 ) -> CalendarSource:
-    source = await service.create(session, body, write)
+    """The URL must be http or https and its host resolve to public addresses only (422 otherwise)."""
+    source = await service.create(session, body, request.app.state.settings.calendar, write)
     return created(response, f"/v1/calendar-sources/{source.id}", source)
 
 
@@ -116,9 +117,11 @@ async def get_calendar_source(session: SessionDep, request: Request, response: R
 
 @sources.patch("/{source}", summary="Change a calendar source")
 async def update_calendar_source(
-    session: SessionDep, write: WriteDep, response: Response, source: SourceRef, body: CalendarSourcePatch
+    session: SessionDep, write: WriteDep, request: Request, response: Response, source: SourceRef,
+    body: CalendarSourcePatch,
 ) -> CalendarSource:
-    return with_etag(response, await service.update(session, source, body, write))
+    settings = request.app.state.settings.calendar
+    return with_etag(response, await service.update(session, source, body, settings, write))
 
 
 @sources.delete("/{source}", status_code=204, summary="Delete a calendar source that no mission came from")
