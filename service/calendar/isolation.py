@@ -13,6 +13,7 @@ one costs milliseconds, not the seconds of a fresh interpreter.
 import asyncio
 import math
 import multiprocessing
+import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,9 @@ WORKERS = 2
 
 def _bound(cpu_seconds: int, memory_bytes: int) -> None:
     """Run in each worker before it reads anything."""
+    # Reading a feed can wait; answering requests cannot: on a busy machine the server's
+    # own process gets the CPU first.
+    os.nice(10)
     # The soft limit sends SIGXCPU, which ends the process; the hard one is the kernel's backstop.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -55,13 +59,15 @@ class FeedReader:
 
     async def read(self, content: bytes, fmt: str, defaults: Defaults) -> list[FeedEvent | Rejection]:
         pool = self._workers()
-        work = asyncio.get_running_loop().run_in_executor(pool, parse, content, fmt, defaults)
         bound = f"{self.timeout_seconds:g} s of CPU or {self.memory_bytes // 2**20} MiB of memory"
         try:
             # The CPU limit ends an overrunning worker; the wall-clock limit covers a machine
             # so busy that the worker gets little CPU.
             async with asyncio.timeout(3 * self.timeout_seconds + 1):
-                return await work
+                # Submitting may start a worker, which waits on the forkserver (for seconds
+                # the first time, while it imports the parser): done in a thread, not on the loop.
+                work = await asyncio.to_thread(pool.submit, parse, content, fmt, defaults)
+                return await asyncio.wrap_future(work)
         except TimeoutError:
             self._discard(pool)
             raise FeedRejected(f"reading the feed took longer than {3 * self.timeout_seconds + 1:g} s") from None
