@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.feeds import big_calendar
 from tests.ops.conftest import ServeProcess, admin_key_in, url_text
 
 pytestmark = pytest.mark.slow
@@ -106,21 +107,8 @@ def _peak_rss_kib(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def _big_feed() -> bytes:
-    """About 5 MB: 9,999 events, each with a long summary; no country anywhere, so every event
-    is read (the expensive part) and rejected, and nothing is written."""
-    events = [
-        "\r\n".join([
-            "BEGIN:VEVENT", f"UID:big-{i}", "DTSTAMP:20300101T000000Z", "DTSTART;VALUE=DATE:20300101",
-            "DTEND;VALUE=DATE:20300103", f"SUMMARY:Mission {i} " + "x" * 300, "LOCATION:Somewhere", "END:VEVENT",
-        ])
-        for i in range(9_999)
-    ]
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//Big//EN", *events, "END:VCALENDAR", ""]).encode()
-
-
 async def test_a_big_calendar_import_does_not_stall_other_clients(server):
-    body = _big_feed()
+    body = big_calendar()
     assert len(body) > 4_500_000
     headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "text/calendar"}
     rss_before = _peak_rss_kib(server.process.pid)
