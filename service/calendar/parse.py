@@ -187,8 +187,6 @@ def parse_ics(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection]
         if calendar.name != "VCALENDAR":
             raise FeedRejected("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
         components = calendar.walk("VEVENT")
-    except RecursionError:  # walk() recurses: components nested thousands deep
-        raise FeedRejected("the calendar nests its components too deeply") from None
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise FeedRejected(f"not a readable iCalendar file ({exc})") from None
     if len(components) > MAX_EVENTS:
