@@ -11,6 +11,7 @@ one costs milliseconds, not the seconds of a fresh interpreter.
 """
 
 import asyncio
+import logging
 import math
 import multiprocessing
 import os
@@ -20,6 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 
 from service.calendar.parse import Defaults, FeedEvent, FeedRejected, Rejection, parse
+
+log = logging.getLogger(__name__)
 
 # Feeds read at the same time; more wait for a free worker.
 WORKERS = 2
@@ -58,24 +61,42 @@ class FeedReader:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def read(self, content: bytes, fmt: str, defaults: Defaults) -> list[FeedEvent | Rejection]:
-        pool = self._workers()
-        bound = f"{self.timeout_seconds:g} s of CPU or {self.memory_bytes // 2**20} MiB of memory"
+        # A worker that dies breaks its whole pool, and so fails the other feeds being read
+        # in it: a feed gets a second try in a new pool, and is rejected if it fails again.
+        for _ in range(2):
+            pool = self._workers()
+            try:
+                return await self._read_in(pool, content, fmt, defaults)
+            except (BrokenProcessPool, RuntimeError):  # RuntimeError: discarded while submitting
+                self._discard(pool)
+        raise FeedRejected(f"reading the feed needed more than {self._bound}")
+
+    @property
+    def _bound(self) -> str:
+        return f"{self.timeout_seconds:g} s of CPU or {self.memory_bytes // 2**20} MiB of memory"
+
+    async def _read_in(self, pool: ProcessPoolExecutor, content: bytes, fmt: str, defaults: Defaults):
+        wall_clock_limit = 3 * self.timeout_seconds + 1
         try:
             # The CPU limit ends an overrunning worker; the wall-clock limit covers a machine
             # so busy that the worker gets little CPU.
-            async with asyncio.timeout(3 * self.timeout_seconds + 1):
+            async with asyncio.timeout(wall_clock_limit):
                 # Submitting may start a worker, which waits on the forkserver (for seconds
                 # the first time, while it imports the parser): done in a thread, not on the loop.
                 work = await asyncio.to_thread(pool.submit, parse, content, fmt, defaults)
                 return await asyncio.wrap_future(work)
         except TimeoutError:
             self._discard(pool)
-            raise FeedRejected(f"reading the feed took longer than {3 * self.timeout_seconds + 1:g} s") from None
-        except BrokenProcessPool:
-            self._discard(pool)
-            raise FeedRejected(f"reading the feed needed more than {bound}") from None
+            raise FeedRejected(f"reading the feed took longer than {wall_clock_limit:g} s") from None
         except MemoryError:
-            raise FeedRejected(f"reading the feed needed more than {bound}") from None
+            raise FeedRejected(f"reading the feed needed more than {self._bound}") from None
+        except (FeedRejected, BrokenProcessPool, RuntimeError):
+            raise
+        except Exception:
+            # The parser failed in a way hostile input was not expected to make it fail: a
+            # defect to look into, but still a feed that cannot be read, not a server error.
+            log.warning("the calendar parser failed on a feed", exc_info=True)
+            raise FeedRejected("not a readable calendar") from None
 
 
 @cache
