@@ -213,6 +213,14 @@ REFUSED_ADDRESSES = [
 ]
 
 
+@pytest.mark.parametrize("target", ["[::ffff:127.0.0.2]:9", "[64:ff9b::a01:203]", "[2002:7f00:2::]", "[::127.0.0.2]"])
+async def test_a_redirect_to_an_address_leading_inward_is_refused(client, feeds, target):
+    feeds.routes["/moved.ics"] = Route(status=302, headers={"Location": f"http://{target}/feed.ics"})
+    source = await _source(client, feeds.url("/moved.ics"))
+    problem = assert_problem(await client.post(f"/v1/calendar-sources/{source['id']}/sync"), 422)
+    assert "non-public address" in problem["detail"]
+
+
 @pytest.mark.parametrize("address", REFUSED_ADDRESSES)
 def test_every_form_of_a_private_address_is_refused(address):
     policy = fetch_policy(CalendarSettings())
