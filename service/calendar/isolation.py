@@ -35,7 +35,10 @@ def _bound(cpu_seconds: int, memory_bytes: int) -> None:
     os.nice(10)
     # The soft limit sends SIGXCPU, which ends the process; the hard one is the kernel's backstop.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    except (ValueError, OSError):  # macOS refuses address-space limits: bounded by CPU time only there
+        pass
 
 
 class FeedReader:
