@@ -57,6 +57,13 @@ class EmbeddedSettings(BaseModel):
 class CalendarSettings(BaseModel):
     fetch_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Time limit for fetching one calendar feed.")
     max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest calendar feed accepted, in bytes.")
+    parse_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="CPU time a worker process may spend reading one feed; more rejects the feed."
+    )
+    parse_memory_bytes: int = Field(
+        512 * 1024 * 1024, ge=256 * 1024 * 1024,
+        description="Address space of the worker process that reads one feed; more rejects the feed.",
+    )
     allow_networks: list[str] = Field(
         default_factory=list,
         description='Private networks calendar feeds may be fetched from, as a JSON list of CIDRs, e.g. ["10.0.0.0/8"]. '

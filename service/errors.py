@@ -11,10 +11,11 @@ import re
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 
 from service.kit.problem import FieldError, Problem, field_errors
@@ -22,6 +23,7 @@ from service.kit.problem import FieldError, Problem, field_errors
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a request its client abandoned
 
 
 class ServiceError(Exception):
@@ -237,6 +239,13 @@ def register_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": allowed_methods(request)}
         return problem_response(request, exc.status_code, title, slug, str(exc.detail), headers=headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def on_client_gone(request: Request, exc: ClientDisconnect):
+        # The client went away while its body was being read: not an error of ours, and
+        # nobody is left to answer. The access log records 499, as nginx does.
+        log.info("the client disconnected before sending its whole request")
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(PoolTimeout)
     async def on_pool_timeout(request: Request, exc: PoolTimeout):

@@ -76,3 +76,16 @@ class FeedServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def big_calendar() -> bytes:
+    """About 5 MB: 9,999 events, each with a long summary; no country anywhere, so every event
+    is read (the expensive part) and then rejected (unless a source gives a default country)."""
+    events = [
+        "\r\n".join([
+            "BEGIN:VEVENT", f"UID:big-{i}", "DTSTAMP:20300101T000000Z", "DTSTART;VALUE=DATE:20300101",
+            "DTEND;VALUE=DATE:20300103", f"SUMMARY:Mission {i} " + "x" * 300, "LOCATION:Somewhere", "END:VEVENT",
+        ])
+        for i in range(9_999)
+    ]
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//Big//EN", *events, "END:VCALENDAR", ""]).encode()

@@ -1,11 +1,12 @@
 """Calendars in: sources, sync, uploads; unchanged feeds write nothing; hostile feeds change nothing."""
 
+import ipaddress
 import json
 
 import pytest
 from icalendar import Calendar
 
-from service.calendar.fetch import FeedRejected, fetch
+from service.calendar.fetch import FeedRejected, allowed, destination, fetch
 from service.calendar.service import fetch_policy
 from service.config import CalendarSettings, Settings
 from tests import factories
@@ -198,6 +199,42 @@ async def test_hostile_feeds_are_rejected_and_change_nothing(client, feeds, case
     assert (await client.get(f"/v1/calendar-sources/{source['id']}")).json()["last_synced_at"] is None
 
 
+# Every way of writing an address that leads to this host or a private network.
+REFUSED_ADDRESSES = [
+    "127.0.0.1", "127.0.0.2", "0.0.0.0", "10.0.0.7", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+    "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
+    "fec0::1",  # deprecated site-local
+    "::ffff:127.0.0.1", "::ffff:10.0.0.1",  # IPv4-mapped
+    "::127.0.0.1", "::10.0.0.1",  # IPv4-compatible
+    "64:ff9b::7f00:1", "64:ff9b::a00:1",  # NAT64
+    "64:ff9b:1::7f00:1",  # local-use NAT64
+    "2002:7f00:1::", "2002:a00:1::1",  # 6to4
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+]
+
+
+@pytest.mark.parametrize("target", ["[::ffff:127.0.0.2]:9", "[64:ff9b::a01:203]", "[2002:7f00:2::]", "[::127.0.0.2]"])
+async def test_a_redirect_to_an_address_leading_inward_is_refused(client, feeds, target):
+    feeds.routes["/moved.ics"] = Route(status=302, headers={"Location": f"http://{target}/feed.ics"})
+    source = await _source(client, feeds.url("/moved.ics"))
+    problem = assert_problem(await client.post(f"/v1/calendar-sources/{source['id']}/sync"), 422)
+    assert "non-public address" in problem["detail"]
+
+
+@pytest.mark.parametrize("address", REFUSED_ADDRESSES)
+def test_every_form_of_a_private_address_is_refused(address):
+    policy = fetch_policy(CalendarSettings())
+    assert not allowed(ipaddress.ip_address(address), policy)
+    # The allow-list names where an address leads: allowing 127.0.0.0/8 allows ::ffff:127.0.0.1.
+    if destination(ipaddress.ip_address(address)) in ipaddress.ip_network("127.0.0.0/8"):
+        assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings(allow_networks=["127.0.0.0/8"])))
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"])
+def test_global_addresses_are_allowed(address):
+    assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings()))
+
+
 @pytest.mark.parametrize(
     ("url", "why"),
     [
@@ -206,13 +243,31 @@ async def test_hostile_feeds_are_rejected_and_change_nothing(client, feeds, case
         ("http://169.254.169.254/latest/meta-data", "non-public"),
         ("http://[::1]:8080/feed.ics", "non-public"),
         ("http://127.0.0.2:1/feed.ics", "non-public"),
+        ("http://[::ffff:127.0.0.2]:8080/feed.ics", "non-public"),
+        ("http://[::127.0.0.2]/feed.ics", "non-public"),
+        ("http://[64:ff9b::7f00:2]/feed.ics", "non-public"),
+        ("http://[2002:7f00:2::]/feed.ics", "non-public"),
+        ("http://[fec0::1]/feed.ics", "non-public"),
+        ("http://2130706434/feed.ics", "non-public"),  # 127.0.0.2 as one number
         ("http://localhost.invalid/feed.ics", "resolve"),
     ],
 )
-async def test_private_and_unresolvable_addresses_are_refused(client, url, why):
-    source = await _source(client, url)
-    problem = assert_problem(await client.post(f"/v1/calendar-sources/{source['id']}/sync"), 422)
-    assert why in problem["detail"]
+async def test_a_source_whose_url_leads_inward_cannot_be_registered(client, url, why):
+    """(These tests allow 127.0.0.1 only, for their feed server.)"""
+    problem = assert_problem(await client.post("/v1/calendar-sources", json={"url": url}), 422, "body.url")
+    assert why in problem["errors"][0]["message"]
+    assert await collect(client, "/v1/calendar-sources", {}) == []
+
+
+async def test_a_source_cannot_be_changed_to_a_url_leading_inward(client, feeds):
+    source = await _source(client, feeds.url("/feed.ics"))
+    assert_problem(await client.patch(f"/v1/calendar-sources/{source['id']}", json={"url": "http://[::ffff:10.0.0.1]/f.ics"}), 422, "body.url")
+    assert (await client.get(f"/v1/calendar-sources/{source['id']}")).json()["url"] == source["url"]
+
+
+async def test_a_source_at_a_global_address_can_be_registered(client):
+    # Not fetched here: registering only checks the URL, which resolves without any network.
+    await factories.create(client, "/v1/calendar-sources", {"url": "http://[2001:4860:4860::8888]/feed.ics"})
 
 
 async def test_only_http_urls_can_be_registered(client):
@@ -222,9 +277,13 @@ async def test_only_http_urls_can_be_registered(client):
         assert_problem(await client.post("/v1/calendar-sources", json={"url": url}), 422, "body.url")
 
 
-@pytest.mark.parametrize(("url", "why"), [("http://a:99999/f.ics", "port"), ("http://\U000f343aep/f.ics", "host name")])
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://a:99999/f.ics", "port"), ("http://\U000f343aep/f.ics", "host name"),
+    ("http://127.0.0.1:1/f.ics", "non-public"), ("http://[::ffff:127.0.0.1]:1/f.ics", "non-public"),
+])
 async def test_a_stored_url_that_cannot_be_fetched_is_rejected_not_500(url, why):
-    """Rows stored before URLs were checked this closely still sync safely."""
+    """Rows stored before URLs were checked this closely (or before the allow-list changed)
+    are checked again at each fetch."""
     with pytest.raises(FeedRejected, match=why):
         await fetch(url, fetch_policy(CalendarSettings()))
 

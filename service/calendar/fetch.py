@@ -35,10 +35,43 @@ class Fetched:
     last_modified: str | None
 
 
-def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: FetchPolicy) -> bool:
-    if any(address in network for network in policy.allowed_networks):
+# NAT64 (RFC 6052) carries an IPv4 address in its last 32 bits; the local-use prefix
+# (RFC 8215) may carry it elsewhere and is never public.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def destination(address: Address) -> Address:
+    """The IPv4 address an IPv6 address leads to (mapped, IPv4-compatible, NAT64, 6to4 or
+    Teredo), or the address itself: `::ffff:127.0.0.1` and `2002:7f00:1::` reach 127.0.0.1."""
+    if address.version == 4:
+        return address
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]  # the client, where the traffic ends up
+    if address in NAT64 or int(address) >> 32 == 0:  # NAT64, or IPv4-compatible (::/96)
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return address
+
+
+def allowed(address: Address, policy: FetchPolicy) -> bool:
+    """One rule: where the address leads must be a global address, or in an allowed network."""
+    target = destination(address)
+    if any(target in network or address in network for network in policy.allowed_networks):
         return True
-    return address.is_global and not address.is_multicast
+    # Older Pythons count deprecated site-local (fec0::/10) and local-use NAT64 as global.
+    never_public = target.version == 6 and (target.is_site_local or target in LOCAL_NAT64)
+    return target.is_global and not target.is_multicast and not never_public
+
+
+async def check_url(url: str, policy: FetchPolicy) -> None:
+    """Refuse (FeedRejected) a URL that could not be fetched: its scheme, host or addresses."""
+    await _checked_address(url, policy)
 
 
 async def _checked_address(url: str, policy: FetchPolicy) -> tuple[str, int, str]:
@@ -57,7 +90,7 @@ async def _checked_address(url: str, policy: FetchPolicy) -> tuple[str, int, str
     except OSError as exc:
         raise FeedRejected(f"cannot resolve {parts.hostname}: {exc.strerror or exc}") from None
     addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    refused = sorted(str(a) for a in addresses if not _allowed(a, policy))
+    refused = sorted(str(a) for a in addresses if not allowed(a, policy))
     if refused or not addresses:
         raise FeedRejected(f"{parts.hostname} resolves to a non-public address ({', '.join(refused)}); refused")
     return parts.hostname, port, str(sorted(addresses, key=str)[0])

@@ -28,6 +28,9 @@ CARRIED_FIELDS = (
     "kind", "direction", "destination_country", "destination_city", "applications_open_on",
     "application_deadline", "sectors", "capacity", "cost_reimbursement_percent", "description", "outcomes",
 )
+# ...and the organiser outside the platform, under this name (organisers that are clusters or
+# partnerships are never carried: a feed cannot make them organisers, see parse._organisers).
+EXTERNAL_ORGANISER = "external_organiser"
 
 
 def uid(mission: Mission) -> str:
@@ -91,7 +94,7 @@ def mission_event(mission: Mission, sector_names: dict[str, str]) -> Event:
         event.add("categories", [sector_names.get(code, code) for code in mission.sectors])
     _common(event, mission)
     carried = mission.model_dump(mode="json", include=set(CARRIED_FIELDS))
-    carried["external_organiser"] = mission.organisers.external
+    carried[EXTERNAL_ORGANISER] = mission.organisers.external
     event.add(DATA_PROPERTY, json.dumps(carried, ensure_ascii=False, separators=(",", ":")))
     return event
 

@@ -13,10 +13,15 @@ import pycountry
 from icalendar import Calendar
 from pydantic import ValidationError
 
-from service.calendar.ics import DATA_PROPERTY, DEADLINE_PROPERTY
+from service.calendar.ics import CARRIED_FIELDS, DATA_PROPERTY, DEADLINE_PROPERTY, EXTERNAL_ORGANISER
 from service.missions.schemas import MissionCreate
 
 MAX_EVENTS = 10_000
+# Missions take place between these days (PlanDate); checked before any date arithmetic,
+# which overflows near the ends of Python's date range (year 9999 plus a duration).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# Deeper JSON than this is not a feed of events (an event is an object of flat fields).
+MAX_JSON_DEPTH = 32
 
 
 class FeedRejected(Exception):
@@ -93,6 +98,35 @@ def _times(start, end) -> dict[str, Any]:
     }
 
 
+def _dates_problem(start, end) -> str | None:
+    """Why DTSTART/DTEND cannot be a mission's dates, if they cannot."""
+    for value in (start, end):
+        if value is None:
+            continue
+        if not isinstance(value, date):
+            return "DTSTART and DTEND must be dates or date-times"
+        day = value.date() if isinstance(value, datetime) else value
+        if not FIRST_DAY <= day <= LAST_DAY:
+            return f"dates must be between {FIRST_DAY} and {LAST_DAY}"
+    # RFC 5545 (3.8.2.2): DTEND has the value type of DTSTART. Guessing which one was meant
+    # (a whole day, or a moment) would invent data, so such an event is rejected.
+    if end is not None and isinstance(start, datetime) != isinstance(end, datetime):
+        return "DTSTART and DTEND must both be dates or both be date-times"
+    return None
+
+
+def _organisers(defaults: Defaults, named: Any) -> dict[str, Any]:
+    """Who organises a feed's missions: never a cluster or partnership the feed names.
+
+    Organising clusters and partnerships hold rights over a mission (their keys may change
+    it), so they come from whoever is calling, never from the feed's data: a feed names no
+    cluster or partnership, and any it names are ignored (not the whole event: the same feed
+    is published for calendar apps, and the rest of the event is still good). The external
+    organiser is a label: the source's own when it has one, else what the event says.
+    """
+    return {"external": defaults.organiser or named}
+
+
 def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
     uid = str(component.get("uid", "")).strip()
     if not uid:
@@ -109,14 +143,24 @@ def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
         if "dtend" in component:
             end = component.decoded("dtend")
         elif "duration" in component:
+            problem = _dates_problem(start, None)
+            if problem:
+                return Rejection(uid, problem)
             end = start + component.decoded("duration")
         else:
             end = None
+    except OverflowError:
+        return Rejection(uid, f"dates must be between {FIRST_DAY} and {LAST_DAY}")
     except (KeyError, ValueError, TypeError) as exc:
         return Rejection(uid, f"unreadable dates: {exc}" if str(exc) else "DTSTART is missing or unreadable")
+    problem = _dates_problem(start, end)
+    if problem:
+        return Rejection(uid, problem)
     try:
         carried = json.loads(str(component.get(DATA_PROPERTY))) if component.get(DATA_PROPERTY) else {}
-        carried = carried if isinstance(carried, dict) else {}
+        # Only the fields the property is defined to carry (ics.CARRIED_FIELDS): not, say, an
+        # external_id, the key bulk loads update missions by.
+        carried = {k: v for k, v in carried.items() if k in (*CARRIED_FIELDS, EXTERNAL_ORGANISER)} if isinstance(carried, dict) else {}
     except ValueError:
         carried = {}
     city, country = _place(str(component.get("location", "")) or None, defaults.country)
@@ -130,32 +174,49 @@ def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
         "title": str(component.get("summary", "")).strip() or None,
         "url": str(component.get("url")) if component.get("url") else None,
         "cancelled": str(component.get("status", "")).upper() == "CANCELLED",
-        "organisers": {"external": carried.pop("external_organiser", None) or defaults.organiser},
+        "organisers": _organisers(defaults, carried.pop(EXTERNAL_ORGANISER, None)),
         **_times(start, end),
     }
-    data.pop("external_organiser", None)
+    data.pop(EXTERNAL_ORGANISER, None)
     return _validated(uid, sequence, data)
 
 
 def parse_ics(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection]:
     try:
         calendar = Calendar.from_ical(content)
+        if calendar.name != "VCALENDAR":
+            raise FeedRejected("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+        components = calendar.walk("VEVENT")
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise FeedRejected(f"not a readable iCalendar file ({exc})") from None
-    if calendar.name != "VCALENDAR":
-        raise FeedRejected("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
-    components = calendar.walk("VEVENT")
     if len(components) > MAX_EVENTS:
         raise FeedRejected(f"the feed has more than {MAX_EVENTS} events")
     results = [_ics_event(component, defaults) for component in components]
     return [r for r in results if r is not None]
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def parse_json(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection]:
     try:
         document = json.loads(content)
+    except RecursionError:
+        raise FeedRejected(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise FeedRejected(f"not readable JSON ({exc})") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise FeedRejected(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     events = document.get("events") if isinstance(document, dict) else document
     if not isinstance(events, list):
         raise FeedRejected('a JSON feed is a list of events or {"events": [...]}')
@@ -174,7 +235,8 @@ def parse_json(content: bytes, defaults: Defaults) -> list[FeedEvent | Rejection
         data.setdefault("kind", defaults.kind)
         data.setdefault("sectors", defaults.sectors)
         data.setdefault("destination_country", defaults.country)
-        data.setdefault("organisers", {"external": defaults.organiser})
+        named = data.pop("organisers", None)
+        data["organisers"] = _organisers(defaults, named.get("external") if isinstance(named, dict) else None)
         if not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence < 2**31:
             results.append(Rejection(uid, "sequence must be a non-negative integer"))
             continue

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import SYSTEM_WRITE, Write
 from service.calendar import ics, sync
-from service.calendar.fetch import FetchPolicy, fetch
-from service.calendar.parse import Defaults, FeedRejected, parse
+from service.calendar.fetch import FetchPolicy, check_url, fetch
+from service.calendar.isolation import reader
+from service.calendar.parse import Defaults, FeedRejected
 from service.calendar.schemas import (
     CalendarSource,
     CalendarSourceCreate,
@@ -95,8 +96,18 @@ def _not_found(ref: str) -> NotFound:
     return NotFound(f"There is no calendar source '{ref}'.")
 
 
-async def create(session: AsyncSession, data: CalendarSourceCreate, write: Write) -> CalendarSource:
+async def _check_url(url: str, settings: CalendarSettings) -> None:
+    """Refuse at once a URL no sync could fetch (scheme, host, an address not public), rather
+    than registering it; each fetch checks again, as DNS answers change."""
+    try:
+        await check_url(url, fetch_policy(settings))
+    except FeedRejected as exc:
+        raise InvalidInput.field("body.url", str(exc)) from None
+
+
+async def create(session: AsyncSession, data: CalendarSourceCreate, settings: CalendarSettings, write: Write) -> CalendarSource:
     write.principal.unbound_only("register calendar sources")
+    await _check_url(data.url, settings)
     await ensure_known(session, data.default_sectors, "body.default_sectors")
     row = SourceRow(**data.model_dump())
     session.add(row)
@@ -104,7 +115,11 @@ async def create(session: AsyncSession, data: CalendarSourceCreate, write: Write
     return CalendarSource.model_validate(row)
 
 
-async def update(session: AsyncSession, ref: str, patch: CalendarSourcePatch, write: Write) -> CalendarSource:
+async def update(
+    session: AsyncSession, ref: str, patch: CalendarSourcePatch, settings: CalendarSettings, write: Write
+) -> CalendarSource:
+    if patch.url is not None:  # checked before a connection is taken: resolving may take seconds
+        await _check_url(patch.url, settings)
     row = await _get_row(session, ref, for_update=True)
     current = CalendarSource.model_validate(row)
     write.check(current, [], _not_found(ref))
@@ -140,15 +155,29 @@ def _defaults(row: SourceRow) -> Defaults:
     return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country)
 
 
+async def _read(content: bytes, fmt: str, defaults: Defaults, settings: CalendarSettings):
+    """The feed's events, read in a worker process (never on the event loop)."""
+    return await reader(settings.parse_timeout_seconds, settings.parse_memory_bytes).read(content, fmt, defaults)
+
+
+async def _end_read(session: AsyncSession) -> None:
+    # Ends the short read of the source row, so that its connection goes back to the pool
+    # while the remote server answers and the feed is read (seconds, for a slow or large
+    # feed): a sync must not hold a connection other requests are waiting for.
+    await session.rollback()
+
+
 async def sync_source(
     session: AsyncSession, ref: str, settings: CalendarSettings, clock: Clock, write: Write = SYSTEM_WRITE
 ) -> SyncReport:
     """Fetch a source's feed and apply it; a feed that cannot be used changes nothing (422)."""
     row = await _get_row(session, ref)
     write.check(CalendarSource.model_validate(row), [], _not_found(ref))
+    url, fmt, defaults, etag, last_modified = row.url, row.format, _defaults(row), row.etag, row.last_modified
+    await _end_read(session)
     try:
-        fetched = await fetch(row.url, fetch_policy(settings), row.etag, row.last_modified)
-        results = parse(fetched.content, row.format, _defaults(row)) if fetched.content is not None else []
+        fetched = await fetch(url, fetch_policy(settings), etag, last_modified)
+        results = await _read(fetched.content, fmt, defaults, settings) if fetched.content is not None else []
     except FeedRejected as exc:
         raise InvalidInput(f"The feed was rejected: {exc}") from None
     row = await _get_row(session, ref, for_update=True)  # one sync of a source at a time
@@ -162,16 +191,21 @@ async def sync_source(
 
 
 async def import_feed(
-    session: AsyncSession, content: bytes, fmt: str, source_ref: str | None, clock: Clock, write: Write
+    session: AsyncSession, content: bytes, fmt: str, source_ref: str | None, settings: CalendarSettings, clock: Clock,
+    write: Write,
 ) -> SyncReport:
     """Apply an uploaded feed: as the given source's (a full feed: missing events are
     cancelled), or, without a source, as uploads keyed by UID (nothing is cancelled)."""
     write.principal.unbound_only("import calendars")
-    row = await _get_row(session, source_ref, for_update=True) if source_ref else None
+    defaults = Defaults()
+    if source_ref:
+        defaults = _defaults(await _get_row(session, source_ref))
+        await _end_read(session)
     try:
-        results = parse(content, fmt, _defaults(row) if row else Defaults())
+        results = await _read(content, fmt, defaults, settings)
     except FeedRejected as exc:
         raise InvalidInput(f"The calendar was rejected: {exc}") from None
+    row = await _get_row(session, source_ref, for_update=True) if source_ref else None
     report = SyncReport(source_id=row.id if row else None, synced_at=clock.now())
     await sync.apply(session, row.id if row else None, results, clock.today(), report, cancel_missing=row is not None)
     return report

@@ -1,12 +1,14 @@
 """Cutting a byte stream into records, whatever the chunk boundaries; the CSV cell codec."""
 
 import gzip
+import io
 import itertools
 
 import pytest
 
 from service.bulk.csvcodec import decode_cell, encode_cell, listing, objects, value
-from service.bulk.reading import TOO_LONG, MalformedBody, RecordSplitter, gunzipped
+from service.bulk.reading import RATIO_ALLOWANCE, TOO_LONG, MalformedBody, RecordSplitter, gunzipped
+from service.errors import PayloadTooLarge
 
 
 def _split(data: bytes, chunk: int, quoted_newlines: bool, max_bytes: int = 1000) -> list:
@@ -35,12 +37,47 @@ def test_overlong_records_are_dropped_as_they_come(chunk):
     assert _split(data, chunk, True, max_bytes=20) == [(1, b"short"), (2, TOO_LONG), (3, b"after"), (4, TOO_LONG), (5, b"end")]
 
 
-async def _gunzip(data: bytes, chunk: int) -> bytes:
+async def _gunzip(data: bytes, chunk: int, **bounds) -> bytes:
     async def chunks():
         for i in range(0, len(data), chunk):
             yield data[i : i + chunk]
 
-    return b"".join([piece async for piece in gunzipped(chunks())])
+    return b"".join([piece async for piece in gunzipped(chunks(), **bounds)])
+
+
+def bomb(inflated_mib: int) -> bytes:
+    """gzip of that many MiB of empty lines: about a thousandth of it."""
+    out = io.BytesIO()
+    packer = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9)
+    for _ in range(inflated_mib):
+        packer.write(b"\n" * 2**20)
+    packer.close()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("chunk", [1024, 1 << 20])
+async def test_a_gzip_bomb_is_refused_after_about_a_megabyte_of_output(chunk):
+    data = bomb(200)
+    produced = 0
+
+    async def chunks():
+        for i in range(0, len(data), chunk):
+            yield data[i : i + chunk]
+
+    with pytest.raises(PayloadTooLarge, match="100 times"):
+        async for piece in gunzipped(chunks()):
+            produced += len(piece)
+    # Refused as soon as the output passed the allowance, even when the whole bomb came in one chunk.
+    assert produced <= RATIO_ALLOWANCE + 256 * 1024
+
+
+async def test_inflated_size_and_ratio_bounds():
+    ordinary = b"".join(b'{"slug": "cluster-%d", "name": "Cluster %d"}\n' % (i, i) for i in range(100_000))
+    assert await _gunzip(gzip.compress(ordinary), 65536) == ordinary  # about 15 times: well inside
+    with pytest.raises(PayloadTooLarge, match="more than 1000000 bytes"):
+        await _gunzip(gzip.compress(ordinary), 65536, max_bytes=1_000_000)
+    with pytest.raises(PayloadTooLarge, match="5 times"):
+        await _gunzip(gzip.compress(ordinary), 65536, max_ratio=5)
 
 
 async def test_gzip_members_and_errors():
