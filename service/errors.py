@@ -11,7 +11,7 @@ import re
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -127,6 +127,14 @@ def problem_response(
 
 def error_response(request: Request, exc: ServiceError) -> JSONResponse:
     return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
+
+
+async def handled_response(request: Request, exc: Exception) -> Response:
+    """The answer the app's handlers below give exc, for middleware that talks to the database
+    outside them: a database outage answers 503 there too, not 500."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
+    return await handler(request, exc)
 
 
 # PostgreSQL SQLSTATE codes that mean "the client sent something we cannot store".
