@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import Conflict, InvalidInput, handled_response
 from service.models import IdempotencyRecord
-from service.ops.bounds import send_problem
+from service.ops.bounds import read_body, replay_body, send_problem
 from service.ops.identity import client_identity
 from service.ops.purge import purge_batch
 
@@ -64,7 +64,7 @@ class IdempotencyMiddleware:
         if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
             error = InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.")
             return await send_problem(scope, receive, send, error)
-        body = await _read(receive)
+        body = await read_body(receive)
         if body is None:
             return  # the client went away
         state = scope["app"].state
@@ -82,7 +82,7 @@ class IdempotencyMiddleware:
 
         answer = _Answer(send)
         try:
-            await self.app(scope, _replay(body, receive), answer.send)
+            await self.app(scope, replay_body(body, receive), answer.send)
         finally:
             try:
                 async with sessions() as session:
@@ -125,30 +125,6 @@ class _Answer:
 
 def _no_store(cache_control: str) -> bool:
     return any(part.split("=")[0].strip().lower() == "no-store" for part in cache_control.split(","))
-
-
-async def _read(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # a disconnect, later
-
-    return replayed
 
 
 def _fingerprint(scope: Scope, headers: Headers, body: bytes) -> str:
