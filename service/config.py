@@ -75,8 +75,8 @@ class AccessSettings(BaseModel):
 
 class CursorSettings(BaseModel):
     secret: SecretStr | None = Field(
-        None,
-        description="Key list cursors are signed with (HMAC-SHA256); the same on every replica. "
+        None, min_length=16,
+        description="Key list cursors are signed with (HMAC-SHA256), at least 16 characters; the same on every replica. "
         "Unset: a random key is generated once and kept in the database.",
     )
 

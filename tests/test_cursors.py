@@ -12,9 +12,11 @@ import uuid
 from datetime import date, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from service.agreements import repository as agreements
 from service.clusters import repository as clusters
+from service.config import CursorSettings
 from service.kit.pagination import SortField, encode_cursor, parse_sort, signing_key
 from service.markets import repository as markets
 from service.matching import service as matching
@@ -197,3 +199,8 @@ async def test_a_signed_cursor_at_the_edge_of_its_column_is_served(client, app, 
     await first_cursor(client, path, params)
     response = await client.get(path, params=params | {"cursor": signed(app, sort, sorts, value, row_id, scope)})
     assert response.status_code == 200, response.text
+
+
+def test_a_short_configured_secret_is_refused():
+    with pytest.raises(ValidationError, match="too_short"):
+        CursorSettings(secret="guessable")

@@ -84,17 +84,26 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body(body, receive), answer.send)
         finally:
+            # The answer has gone out by now: failures here are logged, not answered.
             try:
                 async with sessions() as session:
                     await _settle(session, client, key, answer)
                     await session.commit()
-                    if time.monotonic() >= self.next_purge:
-                        self.next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
-                        await purge_batch(session, state.settings)
-                        await session.commit()
             except Exception:
-                # The answer has gone out; the key stays reserved (retries answer 409) until it expires.
+                # The key stays reserved (retries answer 409) until it expires: never a second act.
                 log.warning("could not store the answer to an idempotent request", exc_info=True)
+            await self._purge_if_due(sessions, state.settings)
+
+    async def _purge_if_due(self, sessions, settings) -> None:
+        if time.monotonic() < self.next_purge:
+            return
+        self.next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+        try:
+            async with sessions() as session:
+                await purge_batch(session, settings)
+                await session.commit()
+        except Exception:
+            log.warning("could not purge expired idempotency answers", exc_info=True)
 
 
 class _Answer:
