@@ -132,8 +132,13 @@ def _in_range(value: Any, python_type: type, column: Any) -> bool:
     return True
 
 
+@lru_cache(maxsize=32)
+def _adapter(python_type: type) -> TypeAdapter:
+    return TypeAdapter(python_type)  # building one costs far more than using it
+
+
 def _valid(value: Any, python_type: type, column: Any) -> Any:
-    value = TypeAdapter(python_type).validate_python(value)
+    value = _adapter(python_type).validate_python(value)
     if not _in_range(value, python_type, column):
         raise ValueError("out of range")
     return value
