@@ -38,8 +38,11 @@ def serve(tmp_path, fresh_database):
 
 
 async def test_replicas_without_a_configured_secret_accept_each_others_cursors(serve, fresh_database):
-    first, second, configured = serve(), serve(), serve(CURSORS__SECRET="a secret of our own")
-    await asyncio.gather(first.wait_ready(), second.wait_ready(), configured.wait_ready())
+    servers = []
+    for env in ({}, {}, {"CURSORS__SECRET": "a secret of our own"}):  # one after the other: a small machine
+        servers.append(serve(**env))
+        await servers[-1].wait_ready(timeout=60)
+    first, second, configured = servers
     async with httpx.AsyncClient(timeout=10) as client:
         # Both take their key at the same moment: one generates it, both use that one.
         pages = await asyncio.gather(*(client.get(f"{s.base_url}/v1/sectors", params={"limit": 2}) for s in (first, second)))
@@ -65,7 +68,7 @@ async def test_replicas_without_a_configured_secret_accept_each_others_cursors(s
 
 async def test_forged_cursors_and_deep_bodies_are_refused_while_others_are_served(serve, fresh_database):
     server = serve(LIMITS__READS_PER_MINUTE="0", LIMITS__WRITES_PER_MINUTE="0")
-    await server.wait_ready()
+    await server.wait_ready(timeout=60)
     deep = b"[" * 1_000_000
 
     async def attack(client: httpx.AsyncClient) -> None:
