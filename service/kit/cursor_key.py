@@ -8,6 +8,7 @@ process must start, and answer 503, while the database is down.
 
 from fastapi import Request
 
+from service.db import READ_METHODS
 from service.kit.pagination import signing_key
 from service.kit.secret_store import shared_secret
 
@@ -15,7 +16,10 @@ SECRET_NAME = "cursor-signing-key"
 
 
 async def cursor_signing(request: Request) -> None:
-    """Dependency of every /v1 route: makes the key available to the list code."""
+    """Dependency of every /v1 route: makes the key available to the lists, which are all
+    reads. Writes never need it, so they never wait on it (nor on a replica that is down)."""
+    if request.method not in READ_METHODS:
+        return
     state = request.app.state
     key = state.cursor_key
     if key is None:

@@ -117,7 +117,8 @@ def _is_json(content_type: str | None) -> bool:
 
 class JsonDepthMiddleware:
     """JSON bodies nesting deeper than the limit answer 422 (location `body`) before any
-    parser recurses into them. Bulk loads are NDJSON, checked row by row where they are read."""
+    parser recurses into them. Bulk loads are NDJSON, read row by row with a parser that bounds
+    its own recursion."""
 
     def __init__(self, app: ASGIApp, limits: LimitSettings) -> None:
         self.app = app
