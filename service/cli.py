@@ -150,6 +150,25 @@ def sync_calendars() -> None:
     raise typer.Exit(1 if failures else 0)
 
 
+@app.command()
+def purge() -> None:
+    """Delete every expired idempotency answer (of POSTs and of bulk loads). The service purges a
+    batch at most once a minute as requests come; run this from cron where they come rarely."""
+    from service.ops.purge import Purged, purge_batch
+
+    async def work(session) -> Purged:
+        records = bulk = 0
+        while True:  # in batches, each committed: short transactions, few locks held
+            batch = await purge_batch(session, get_settings())
+            await session.commit()
+            records, bulk = records + batch.idempotency_records, bulk + batch.bulk_idempotency_keys
+            if batch.total == 0:
+                return Purged(records, bulk)
+
+    purged = _run(work)
+    typer.echo(f"purged {purged.idempotency_records} idempotency answers and {purged.bulk_idempotency_keys} bulk-load answers")
+
+
 keys_app = typer.Typer(help="Issue, list and revoke API keys (directly in the database).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

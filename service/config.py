@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -83,6 +83,18 @@ class AccessSettings(BaseModel):
     if_match_required: bool = Field(
         False, description="Refuse PATCH, PUT and DELETE without If-Match (428), so no write can overwrite blindly."
     )
+    idempotency_ttl_hours: int = Field(
+        24, ge=1, le=24 * 365,
+        description="How long the answer to a POST sent with an Idempotency-Key is kept; expired answers are purged.",
+    )
+
+
+class CursorSettings(BaseModel):
+    secret: SecretStr | None = Field(
+        None, min_length=16,
+        description="Key list cursors are signed with (HMAC-SHA256), at least 16 characters; the same on every replica. "
+        "Unset: a random key is generated once and kept in the database.",
+    )
 
 
 class BulkSettings(BaseModel):
@@ -136,6 +148,9 @@ class LimitSettings(BaseModel):
     max_bulk_bytes: int = Field(200 * MIB, ge=1, description="Largest request body under /v1/bulk/.")
     max_query_bytes: int = Field(8192, ge=1, description="Longest query string; longer answers 414.")
     max_query_params: int = Field(500, ge=1, description="Most query parameters; more answers 422.")
+    max_json_depth: int = Field(
+        64, ge=2, le=500, description="Deepest nesting of arrays and objects a JSON body may have; deeper answers 422."
+    )
 
 
 class LogSettings(BaseModel):
@@ -183,6 +198,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     calendar: CalendarSettings = CalendarSettings()
     access: AccessSettings = AccessSettings()
+    cursors: CursorSettings = CursorSettings()
     bulk: BulkSettings = BulkSettings()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()

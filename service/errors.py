@@ -131,6 +131,14 @@ def error_response(request: Request, exc: ServiceError) -> JSONResponse:
     return problem_response(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
 
 
+async def handled_response(request: Request, exc: Exception) -> Response:
+    """The answer the app's handlers below give exc, for middleware that talks to the database
+    outside them: a database outage answers 503 there too, not 500."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
+    return await handler(request, exc)
+
+
 # PostgreSQL SQLSTATE codes that mean "the client sent something we cannot store".
 _SQLSTATE_PROBLEMS: dict[str, tuple[int, str, str, str]] = {
     "23505": (409, "Conflict", "conflict", "A record with this natural key already exists."),

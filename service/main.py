@@ -21,6 +21,7 @@ from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
 from service.errors import register_error_handlers
 from service.kit.clock import Clock
+from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
 from service.missions.router import router as missions_router
@@ -103,12 +104,14 @@ def create_app(
     app.state.clock = Clock()
     app.state.anonymous_share = AnonymousShare(settings.db)
     app.state.export_limits = ExportLimits(settings.bulk)
+    secret = settings.cursors.secret
+    app.state.cursor_key = secret.get_secret_value().encode() if secret else None  # None: read from the database
     if sessionmaker is not None:
         app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker
     register_error_handlers(app)
     # One level of routers: each extra level costs every request a walk.
     for router in V1_ROUTERS:
-        app.include_router(router, prefix="/v1", dependencies=[Depends(read_access)])
+        app.include_router(router, prefix="/v1", dependencies=[Depends(read_access), Depends(cursor_signing)])
     # Innermost of the middlewares: size bounds and rate limits (ops) apply first.
     app.add_middleware(IdempotencyMiddleware)
     ops.install(app, settings)

@@ -20,7 +20,8 @@ ERRORS = {
     401: "No valid API key: missing, malformed, unknown or revoked (see WWW-Authenticate).",
     403: "The API key's scope does not allow this, or a cluster-bound key would create what it does not own.",
     404: "No such resource.",
-    409: "Conflicts with stored data (duplicate natural key, still referenced).",
+    409: "Conflicts with stored data (duplicate natural key, still referenced), or, for a POST, its Idempotency-Key is in use "
+    "(its first request still runs, or succeeded with an answer carrying a secret, shown once: see Location).",
     412: "If-Match does not match the current ETag.",
     428: "If-Match is required by this deployment for changes.",
     413: "The request body is larger than the service accepts.",

@@ -7,12 +7,12 @@ only, so that a later row with the same key is still found to be a duplicate.
 """
 
 import csv
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from service.bulk import csvcodec
 from service.bulk.reading import TOO_LONG
@@ -193,7 +193,9 @@ def _problems(exc: ValidationError) -> list[tuple[str | None, str]]:
 
 def _json_key(raw: bytes, key: str) -> Any:
     try:
-        data = json.loads(raw)
+        # pydantic's parser, not json.loads: a row nested a million levels deep is a
+        # ValueError there (it bounds recursion), where json.loads raises RecursionError.
+        data = from_json(raw)
     except ValueError:
         return None
     return data.get(key) if isinstance(data, dict) else None

@@ -3,18 +3,25 @@
 A cursor holds the sort it was made for and the sort value and id of the last row served, so
 page 10,000 costs what page 1 costs (no OFFSET) and rows inserted meanwhile never shift a
 page. Sorting is on one field plus the id as tie-breaker; nulls always come last.
+
+Cursors are signed (HMAC-SHA256, checked in constant time) with the list they were issued
+for mixed into the key, so a forged or altered cursor, or one taken from another list or
+sort, answers 422 before any of it reaches SQL. Their values are also range-checked against
+their column: a cursor signed by an older release must not reach PostgreSQL out of range.
 """
 
-import base64
-import binascii
-import json
+import hashlib
+import math
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
+from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
-from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, tuple_
 
 from service.errors import InvalidInput
 
@@ -89,35 +96,98 @@ class Cursor:
     id: Any
 
 
+# The key cursors are signed with, set for each request (see kit/cursor_key.py). A context
+# variable rather than a parameter: cursors are made deep inside every list's repository.
+signing_key: ContextVar[bytes] = ContextVar("cursor_signing_key")
+
+MALFORMED = "the cursor is malformed; use next_cursor from a previous page"
+FOREIGN = "the cursor was not issued for this list and sort, or was altered; use next_cursor from a previous page"
+MAX_TEXT = 1000  # no sort value or id we issue is longer; the cursor parameter itself is capped too
+
+
+@lru_cache(maxsize=256)
+def _serializer(key: bytes, scope: str) -> URLSafeSerializer:
+    # The scope is the salt: a cursor signed for one list does not verify for another.
+    return URLSafeSerializer(key, salt=f"cursor {scope}", signer_kwargs={"digest_method": hashlib.sha256})
+
+
+def _scope(sort: Sort, scope: str | None) -> str:
+    """Which list a cursor belongs to: given, or the sort column (`Cluster.name`), which
+    names its table. The sort token is added, so a cursor for `name` is refused for `-name`."""
+    return f"{scope or sort.field.column} {sort.token}"
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, (datetime, date, UUID)):
         return value.isoformat() if not isinstance(value, UUID) else str(value)
     return value
 
 
-def encode_cursor(sort: Sort, value: Any, row_id: Any) -> str:
-    payload = json.dumps([sort.token, _to_json(value), _to_json(row_id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+def encode_cursor(sort: Sort, value: Any, row_id: Any, scope: str | None = None) -> str:
+    return _serializer(signing_key.get(), _scope(sort, scope)).dumps([_to_json(value), _to_json(row_id)])
 
 
-def decode_cursor(token: str, sort: Sort, id_type: type) -> Cursor:
+def _int_bits(column: Any) -> int:
+    """The bits of the integer column a value is compared with; 32 when it cannot be told."""
+    sql_type = getattr(column, "type", None)
+    if isinstance(sql_type, SmallInteger):
+        return 15
+    if isinstance(sql_type, BigInteger):
+        return 63
+    return 31
+
+
+def _in_range(value: Any, python_type: type, column: Any) -> bool:
+    """Whether PostgreSQL can take value where the column is compared."""
+    if isinstance(value, int):
+        bits = _int_bits(column)
+        return -(2**bits) <= value < 2**bits
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT and "\x00" not in value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return False
+        try:
+            value.astimezone(UTC)  # the driver sends UTC; an offset at the calendar's edge overflows
+        except OverflowError:
+            return False
+    return True
+
+
+@lru_cache(maxsize=32)
+def _adapter(python_type: type) -> TypeAdapter:
+    return TypeAdapter(python_type)  # building one costs far more than using it
+
+
+def _valid(value: Any, python_type: type, column: Any) -> Any:
+    value = _adapter(python_type).validate_python(value)
+    if not _in_range(value, python_type, column):
+        raise ValueError("out of range")
+    return value
+
+
+def decode_cursor(token: str, sort: Sort, id_type: type, scope: str | None = None, id_column: Any = None) -> Cursor:
     def bad(why: str) -> InvalidInput:
         return InvalidInput.field("query.cursor", why)
 
     try:
-        padded = token + "=" * (-len(token) % 4)
-        sort_token, value, row_id = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError, binascii.Error):
-        raise bad("the cursor is malformed; use next_cursor from a previous page") from None
-    if sort_token != sort.token:
-        raise bad(f"the cursor belongs to sort '{sort_token}', not '{sort.token}'")
+        payload = _serializer(signing_key.get(), _scope(sort, scope)).loads(token)
+    except BadData:
+        raise bad(FOREIGN) from None
+    if not isinstance(payload, list) or len(payload) != 2:
+        raise bad(MALFORMED)
+    value, row_id = payload
+    if value is None and not sort.field.nullable:
+        raise bad(MALFORMED)
     try:
         if value is not None:
-            value = TypeAdapter(sort.field.python_type).validate_python(value)
-        row_id = TypeAdapter(id_type).validate_python(row_id)
-    except ValidationError:
-        raise bad("the cursor is malformed; use next_cursor from a previous page") from None
-    return Cursor(sort_token, value, row_id)
+            value = _valid(value, sort.field.python_type, sort.field.column)
+        row_id = _valid(row_id, id_type, id_column)
+    except (ValidationError, ValueError):
+        raise bad(MALFORMED) from None
+    return Cursor(sort.token, value, row_id)
 
 
 def _after(sort: Sort, id_column: Any, cursor: Cursor) -> ColumnElement[bool]:
@@ -136,7 +206,7 @@ def order_and_seek(
     and fetch one row more than the limit to tell whether another page follows."""
     col = sort.field.column
     if cursor:
-        stmt = stmt.where(_after(sort, id_column, decode_cursor(cursor, sort, id_type)))
+        stmt = stmt.where(_after(sort, id_column, decode_cursor(cursor, sort, id_type, id_column=id_column)))
     if sort.descending:
         stmt = stmt.order_by(col.desc().nulls_last(), id_column.desc())
     else:

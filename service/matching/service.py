@@ -12,14 +12,19 @@ from service.matching import repository
 from service.matching.schemas import Match, MatchQuery
 from service.models import Cluster
 
-# Matches are ranked by score only; the token keeps cursors from other lists out.
+# Matches are ranked by score only.
 SORTS = {"score": SortField(None, int)}
 DEFAULT_SORT = "-score"
 # Best first only: the ranking query has no ascending order, so `score` is not offered.
 MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
 
 
-def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
+def cursor_scope(kind: str, seeker_id: uuid.UUID) -> str:
+    """Cursors belong to the matches of one cluster or opportunity: another's are refused."""
+    return f"matches of {kind} {seeker_id}"
+
+
+def _page(rows: list, query: MatchQuery, sort, scope: str) -> Page[Match]:
     items = [
         Match(
             cluster={"id": r.id, "slug": r.slug, "name": r.name, "acronym": r.acronym, "country": r.country},
@@ -34,17 +39,18 @@ def _page(rows: list, query: MatchQuery, sort) -> Page[Match]:
     cursor = None
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
-        cursor = encode_cursor(sort, last.score, last.id)
+        cursor = encode_cursor(sort, last.score, last.id, scope)
     return Page[Match](items=items, next_cursor=cursor)
 
 
 async def _matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID | None, query: MatchQuery, ref: str) -> Page[Match]:
     sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
-    cursor = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
     profile = await repository.seeker(session, kind, seeker_id) if seeker_id else None
     if profile is None:
         raise NotFound(f"There is no {kind} '{ref}'.")
-    return _page(await repository.matches(session, kind, profile, query, cursor), query, sort)
+    scope = cursor_scope(kind, seeker_id)
+    cursor = decode_cursor(query.cursor, sort, uuid.UUID, scope) if query.cursor else None
+    return _page(await repository.matches(session, kind, profile, query, cursor), query, sort, scope)
 
 
 async def for_cluster(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:

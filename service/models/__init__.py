@@ -9,11 +9,12 @@ from service.models.cluster import Cluster
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
 from service.models.opportunity import Opportunity
 from service.models.partnership import Partnership, PartnershipMember
+from service.models.secret import ServiceSecret
 from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
     "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "CalendarSource", "Cluster",
     "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
-    "PartnershipMember", "Sector",
+    "PartnershipMember", "Sector", "ServiceSecret",
 ]

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,4 +45,7 @@ class IdempotencyRecord(Base):
     status: Mapped[int | None] = mapped_column(SmallInteger)
     headers: Mapped[list[Any] | None] = mapped_column(JSONB)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The answer carried a secret (Cache-Control: no-store): only its status and Location
+    # were kept, and a retry is told so instead of getting the secret again.
+    secret_withheld: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())

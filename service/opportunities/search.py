@@ -61,6 +61,7 @@ SORTS = {
     "created": SortField(literal_column("created_at"), datetime),
 }
 SORT_TOKENS = {"relevance": "-rank", "deadline": "deadline", "-created": "-created"}
+CURSOR_SCOPE = "opportunity search"  # the sort columns are the branches', not a table's
 
 # The parameters of every statement.
 TODAY = bindparam("today", type_=Date)
@@ -116,7 +117,7 @@ def plan(query: SearchQuery, today: date, limit: int) -> Plan:
     if token == "relevance" and not query.q:
         raise InvalidInput.field("query.sort", "sorting by relevance needs q")
     sort = parse_sort(SORT_TOKENS[token], SORTS, default=SORT_TOKENS[token])
-    cursor: Cursor | None = decode_cursor(query.cursor, sort, uuid.UUID) if query.cursor else None
+    cursor: Cursor | None = decode_cursor(query.cursor, sort, uuid.UUID, CURSOR_SCOPE) if query.cursor else None
     shape = Shape(
         text=bool(query.q), kinds=tuple(sorted(set(query.kind))), country=bool(query.country),
         sector=bool(query.sector), deadline_after=query.deadline_after is not None,

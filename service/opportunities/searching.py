@@ -81,7 +81,7 @@ async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchP
     cursor = None
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
-        cursor = encode_cursor(p.sort, getattr(last, p.sort.field.column.name), last.id)
+        cursor = encode_cursor(p.sort, getattr(last, p.sort.field.column.name), last.id, search.CURSOR_SCOPE)
     page = SearchPage(items=results, next_cursor=cursor)
     if query.facets:
         page.facets = await facets.counts(session, p.shape, p.params)

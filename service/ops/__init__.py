@@ -10,7 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from service.config import Settings
 from service.kit.head import HeadAsGetMiddleware
 from service.ops import health, metrics
-from service.ops.bounds import BodySizeLimitMiddleware, QueryBoundsMiddleware
+from service.ops.bounds import BodySizeLimitMiddleware, JsonDepthMiddleware, QueryBoundsMiddleware
 from service.ops.limits import RateLimitMiddleware, RateLimits
 from service.ops.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
 
@@ -26,12 +26,13 @@ CORS_ALLOWED_HEADERS = [
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the probes, /metrics, and the middleware. A request passes, outermost first:
     request context (id, access log, metrics) → HEAD as GET → CORS → gzip → rate limits → query-string
-    bounds → body-size limit → the app. Rejections (429, 414, 413) are therefore logged,
+    bounds → body-size limit → JSON depth → the app. Rejections (429, 414, 413, 422) are therefore logged,
     counted, and readable by browsers like any other answer."""
     app.include_router(health.router)
     app.include_router(metrics.router)
 
     # Each add_middleware wraps the ones added before it: innermost first.
+    app.add_middleware(JsonDepthMiddleware, limits=settings.limits)
     app.add_middleware(BodySizeLimitMiddleware, limits=settings.limits)
     app.add_middleware(QueryBoundsMiddleware, limits=settings.limits)
     app.state.rate_limits = RateLimits(settings.limits, settings.redis_url)

@@ -1,7 +1,9 @@
-"""Size bounds on what a request may carry: its query string and its body.
+"""Size bounds on what a request may carry: its query string, its body, and how deeply a
+JSON body nests.
 
 Bodies are counted as they stream in, so a client sending chunked data without
-Content-Length is stopped at the limit and nothing is ever buffered whole here.
+Content-Length is stopped at the limit and nothing is ever buffered whole here. JSON bodies
+(already held whole by the endpoint that parses them) are checked for depth first.
 """
 
 from starlette.datastructures import Headers
@@ -10,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import LimitSettings
 from service.errors import InvalidInput, PayloadTooLarge, ServiceError, UriTooLong, error_response
+from service.kit.json_depth import nests_deeper_than
 from service.kit.problem import FieldError
 
 BULK_PREFIX = "/v1/bulk/"
@@ -102,3 +105,65 @@ class BodySizeLimitMiddleware:
                 raise
         if exceeded and not response_started:
             await send_problem(scope, receive, send, too_large)
+
+
+def _is_json(content_type: str | None) -> bool:
+    # Endpoints parse a body sent without Content-Type as JSON too.
+    if not content_type:
+        return True
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class JsonDepthMiddleware:
+    """JSON bodies nesting deeper than the limit answer 422 (location `body`) before any
+    parser recurses into them. Bulk loads are NDJSON, read row by row with a parser that bounds
+    its own recursion."""
+
+    def __init__(self, app: ASGIApp, limits: LimitSettings) -> None:
+        self.app = app
+        self.max_depth = limits.max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE")
+            or scope["path"].startswith(BULK_PREFIX)
+            or not _is_json(Headers(scope=scope).get("content-type"))
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        if nests_deeper_than(body, self.max_depth):
+            message = f"JSON may nest arrays and objects at most {self.max_depth} levels deep"
+            await send_problem(scope, receive, send, InvalidInput(message, errors=[FieldError(location="body", message=message)]))
+            return
+        await self.app(scope, replay_body(body, receive), send)
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client went away first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives body (already read) to the app, then whatever the client sends."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # a disconnect, later
+
+    return replayed

@@ -1,0 +1,46 @@
+"""Expired idempotency answers are deleted here: those of POSTs (ACCESS__IDEMPOTENCY_TTL_HOURS)
+and of bulk loads (BULK__IDEMPOTENCY_TTL_HOURS).
+
+There is no task queue: the idempotency middleware purges one bounded batch at most once a
+minute per process, after an answer has gone out, and `partnerships purge` empties them all
+(for cron). Rows in use are skipped (SKIP LOCKED), so a purge never waits on a request.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.config import Settings
+from service.models import BulkIdempotencyKey, IdempotencyRecord
+
+BATCH_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Purged:
+    idempotency_records: int
+    bulk_idempotency_keys: int
+
+    @property
+    def total(self) -> int:
+        return self.idempotency_records + self.bulk_idempotency_keys
+
+
+async def _batch(session: AsyncSession, table, key_columns: tuple, ttl_hours: int, rows: int) -> int:
+    cutoff = func.statement_timestamp() - timedelta(hours=ttl_hours)
+    expired = (
+        select(*key_columns).where(table.created_at <= cutoff).limit(rows).with_for_update(skip_locked=True)
+    )
+    result = await session.execute(delete(table).where(tuple_(*key_columns).in_(expired)))
+    return result.rowcount
+
+
+async def purge_batch(session: AsyncSession, settings: Settings, rows: int = BATCH_ROWS) -> Purged:
+    """Delete up to `rows` expired answers of each kind; the caller commits."""
+    r, b = IdempotencyRecord, BulkIdempotencyKey
+    return Purged(
+        await _batch(session, r, (r.client, r.key), settings.access.idempotency_ttl_hours, rows),
+        await _batch(session, b, (b.key,), settings.bulk.idempotency_ttl_hours, rows),
+    )
