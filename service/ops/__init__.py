@@ -33,7 +33,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     # Each add_middleware wraps the ones added before it: innermost first.
     app.add_middleware(JsonDepthMiddleware, limits=settings.limits)
-    app.add_middleware(BodySizeLimitMiddleware, limits=settings.limits)
+    app.add_middleware(BodySizeLimitMiddleware, limits=settings.limits, max_feed_bytes=settings.calendar.max_feed_bytes)
     app.add_middleware(QueryBoundsMiddleware, limits=settings.limits)
     app.state.rate_limits = RateLimits(settings.limits, settings.redis_url)
     if app.state.rate_limits.enabled:

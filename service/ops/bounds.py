@@ -16,6 +16,9 @@ from service.kit.json_depth import nests_deeper_than
 from service.kit.problem import FieldError
 
 BULK_PREFIX = "/v1/bulk/"
+# Calendar uploads have their own limit (CALENDAR__MAX_FEED_BYTES, the same as for fetched
+# feeds): a feed larger than a JSON body is ordinary, and its parse is bounded elsewhere.
+FEED_IMPORT_PATH = "/v1/missions/import"
 
 
 async def send_problem(scope: Scope, receive: Receive, send: Send, error: ServiceError) -> None:
@@ -54,15 +57,19 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Bodies over the limit (bulk paths have their own) answer 413, declared or not."""
+    """Bodies over the limit (bulk paths and calendar uploads have their own) answer 413,
+    declared or not."""
 
-    def __init__(self, app: ASGIApp, limits: LimitSettings) -> None:
+    def __init__(self, app: ASGIApp, limits: LimitSettings, max_feed_bytes: int) -> None:
         self.app = app
         self.max_json_bytes = limits.max_json_bytes
         self.max_bulk_bytes = limits.max_bulk_bytes
+        self.max_feed_bytes = max_feed_bytes
 
     def limit_for(self, path: str) -> int:
-        return self.max_bulk_bytes if path.startswith(BULK_PREFIX) else self.max_json_bytes
+        if path.startswith(BULK_PREFIX):
+            return self.max_bulk_bytes
+        return self.max_feed_bytes if path == FEED_IMPORT_PATH else self.max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from service.config import LimitSettings, Settings
+from service.config import CalendarSettings, LimitSettings, Settings
 from service.main import create_app
 from tests import factories
 from tests.ops.test_limits import make_client
@@ -14,7 +14,10 @@ from tests.problems import assert_problem
 @pytest.fixture
 def app(sessionmaker):
     limits = LimitSettings(max_json_bytes=2000, max_bulk_bytes=5000, max_query_bytes=300, max_query_params=10)
-    return create_app(Settings(database_url="postgresql://unused/never-connected", limits=limits), sessionmaker=sessionmaker)
+    settings = Settings(
+        database_url="postgresql://unused/never-connected", limits=limits, calendar=CalendarSettings(max_feed_bytes=4000)
+    )
+    return create_app(settings, sessionmaker=sessionmaker)
 
 
 def big_cluster(size: int) -> bytes:
@@ -59,6 +62,14 @@ async def test_bulk_paths_have_their_own_larger_limit(client):
     # which rejects the empty rows (422), rather than the size check (413).
     assert_problem(await client.post("/v1/bulk/clusters", content=b"{}\n" * 1000, headers=headers), 422)
     assert_problem(await client.post("/v1/bulk/clusters", content=b"{}\n" * 2000, headers=headers), 413)
+
+
+async def test_calendar_uploads_take_up_to_the_feed_limit(client):
+    headers = {"Content-Type": "text/calendar"}
+    # Over the JSON limit, under the feed limit: read as a calendar (and refused as not one,
+    # 422), not cut off by the size check; over the feed limit: 413.
+    assert_problem(await client.post("/v1/missions/import", content=b"x" * 3000, headers=headers), 422)
+    assert_problem(await client.post("/v1/missions/import", content=b"x" * 5000, headers=headers), 413)
 
 
 async def test_an_overlong_query_string_answers_414(client):

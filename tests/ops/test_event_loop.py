@@ -31,7 +31,6 @@ async def server(tmp_path, live_database):
         {
             "DATABASE_URL": url_text(live_database),
             "LIMITS__READS_PER_MINUTE": "0", "LIMITS__WRITES_PER_MINUTE": "0",
-            "LIMITS__MAX_JSON_BYTES": str(8 * 2**20),  # room for a 5 MiB calendar upload
             "CALENDAR__MAX_FEED_BYTES": str(8 * 2**20),
         },
         tmp_path / "serve.log",
