@@ -76,6 +76,14 @@ async def test_a_deeply_nested_json_feed_is_refused(client, depth):
     assert await collect(client, "/v1/missions", {}) == []
 
 
+async def test_a_deeply_nested_carried_property_is_ignored_not_a_server_error(client):
+    deep = "[" * 100_000 + "]" * 100_000
+    upload = calendar(event("deep-1", "DTSTART;VALUE=DATE:20300801", extra=(f"X-PARTNERSHIPS-MISSION:{deep}",)))
+    response = await client.post("/v1/missions/import", content=upload, headers=ICS)
+    assert response.status_code == 200, response.text
+    assert [m["title"] for m in await collect(client, "/v1/missions", {})] == ["Mission"]
+
+
 async def test_a_feed_cannot_make_a_cluster_or_partnership_an_organiser(client, feeds):
     victim = await factories.create(client, "/v1/clusters", factories.cluster(slug="victim"))
     partnership = await factories.create(client, "/v1/partnerships", factories.partnership(

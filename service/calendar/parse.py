@@ -161,7 +161,7 @@ def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
         # Only the fields the property is defined to carry (ics.CARRIED_FIELDS): not, say, an
         # external_id, the key bulk loads update missions by.
         carried = {k: v for k, v in carried.items() if k in (*CARRIED_FIELDS, EXTERNAL_ORGANISER)} if isinstance(carried, dict) else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # unreadable, or nested past the parser's recursion
         carried = {}
     city, country = _place(str(component.get("location", "")) or None, defaults.country)
     data = {
