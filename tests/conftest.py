@@ -84,6 +84,17 @@ async def database_url(server_url):
     await drop_database(server_url, url)
 
 
+@pytest.fixture
+async def committed_database(server_url):
+    """A migrated scratch database whose data is committed, for processes to share."""
+    url = await create_scratch_database(server_url)
+    engine = create_async_engine(url, poolclass=NullPool)
+    await upgrade(engine)
+    yield url, engine
+    await engine.dispose()
+    await drop_database(server_url, url)
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url):
     engine = create_async_engine(database_url, pool_size=5)

@@ -8,27 +8,11 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from service.migrate import upgrade
-from tests.conftest import create_scratch_database, drop_database
 from tests.feeds import FeedServer, Route
 
 CLI = [sys.executable, "-m", "service.cli"]
-
-
-@pytest.fixture
-async def committed_database(server_url):
-    """A migrated scratch database whose data is committed, for processes to share."""
-    url = await create_scratch_database(server_url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    await upgrade(engine)
-    yield url, engine
-    await engine.dispose()
-    await drop_database(server_url, url)
 
 
 def _env(url, **extra) -> dict[str, str]:

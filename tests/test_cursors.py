@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from service.agreements import repository as agreements
 from service.clusters import repository as clusters
-from service.config import CursorSettings
+from service.config import CalendarSettings, CursorSettings, Settings
 from service.kit.pagination import SortField, encode_cursor, parse_sort, signing_key
 from service.markets import repository as markets
 from service.matching import service as matching
@@ -25,6 +25,13 @@ from service.opportunities import search
 from service.sectors import repository as sectors
 from tests import factories
 from tests.problems import assert_problem
+
+
+@pytest.fixture
+def settings():
+    # Calendar sources are registered on loopback (never fetched here): source URLs are
+    # checked when registered, and a made-up host name would not resolve.
+    return Settings(database_url="postgresql://unused/never-connected", calendar=CalendarSettings(allow_networks=["127.0.0.1/32"]))
 
 
 @pytest.fixture
@@ -44,7 +51,7 @@ async def lists(client) -> dict[str, tuple[str, dict, str | None]]:
         await factories.create(client, "/v1/missions", factories.mission())
         await factories.create(client, "/v1/agreements", factories.agreement())
         await factories.create(client, "/v1/calendar-sources", {
-            "url": f"https://feeds.example/{uuid.uuid4().hex}.ics", "organiser": "EU Gateway",
+            "url": f"https://127.0.0.1/{uuid.uuid4().hex}.ics", "organiser": "EU Gateway",
             "default_kind": "business-mission", "default_sectors": ["photonics"],
         })
     opportunity = await factories.create(client, "/v1/opportunities", factories.opportunity(posted_by={"cluster": made[0]["slug"]}))

@@ -6,12 +6,8 @@ import sys
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from service.migrate import upgrade
 from tests import factories
-from tests.conftest import create_scratch_database, drop_database
 from tests.problems import assert_problem
 
 IDEMPOTENCY_ROWS = text(
@@ -88,16 +84,6 @@ async def test_an_expired_key_acts_again(client, session):
     body = factories.cluster()
     # Its stored fingerprint differs from this request's: were it not expired, this would be a 422.
     assert (await client.post("/v1/clusters", json=body, headers={"Idempotency-Key": "again"})).status_code == 201
-
-
-@pytest.fixture
-async def committed_database(server_url):
-    url = await create_scratch_database(server_url)
-    engine = create_async_engine(url, poolclass=NullPool)
-    await upgrade(engine)
-    yield url, engine
-    await engine.dispose()
-    await drop_database(server_url, url)
 
 
 @pytest.mark.slow
