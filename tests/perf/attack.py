@@ -58,14 +58,15 @@ def gzip_bomb(inflated: int = BOMB_INFLATED_BYTES) -> bytes:
 
 
 def big_feed(size: int = FEED_BYTES) -> bytes:
-    """An RFC 5545 calendar of `size` bytes or a little more: many small events."""
+    """An RFC 5545 calendar of `size` bytes or a little more, in events of about 600 bytes:
+    fewer than the 10,000 events a feed may hold, so the whole feed is read and applied."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//attack benchmark//EN"]
     length, i = 0, 0
     while length < size:
         event = [
             "BEGIN:VEVENT", f"UID:attack-{i}@bench.example", "DTSTAMP:20260101T000000Z",
             f"DTSTART;VALUE=DATE:2027{1 + i % 12:02d}{1 + i % 28:02d}", f"SUMMARY:Business mission number {i}",
-            "LOCATION:Boston\\, US", f"DESCRIPTION:{'A matchmaking mission for cluster members. ' * 3}",
+            "LOCATION:Boston\\, US", f"DESCRIPTION:{'A matchmaking mission for cluster members. ' * 10}",
             "END:VEVENT",
         ]
         lines += event
