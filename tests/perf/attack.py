@@ -1,17 +1,17 @@
 """Attack benchmark: a normal read's latency while hostile clients do their worst.
 
     python -m tests.perf.attack [--database-url URL] [--clusters 50000] [--seconds 15]
-                                [--slow-readers 40] [--connections 8]
+                                [--slow-readers 40] [--connections 8] [--attacks slow,bomb,feed]
 
 1. Builds a scratch database (on --database-url, else an embedded PostgreSQL in a temporary
    folder) with --clusters clusters, so that one export is far larger than a socket buffer.
 2. Starts the service (`partnerships serve`, default pool) and measures a normal read
    (`GET /v1/clusters?country=FR`) with wrk: requests/s, p50, p99 and non-2xx answers.
 3. Measures it again while, at the same time:
-   - --slow-readers anonymous clients ask for `GET /v1/export/clusters` and never read;
-   - a client sends gzip bombs (a few hundred KB inflating to 1 GB of empty lines) to
+   - (slow) --slow-readers anonymous clients ask for `GET /v1/export/clusters` and never read;
+   - (bomb) a client sends gzip bombs (a few hundred KB inflating to 1 GB of empty lines) to
      `POST /v1/bulk/clusters?dry_run=true`, one after the other;
-   - a client imports a 5 MiB iCalendar feed, one import after the other.
+   - (feed) a client imports a 5 MiB iCalendar feed, one import after the other.
 4. Prints both runs, the p99 ratio (target: within 2x) and the 503s (target: none), what each
    attacker was answered, and any 500 in the service's log; writes the report to
    tests/perf/reports/.
@@ -47,6 +47,7 @@ NORMAL_READ = "/v1/clusters?country=FR"
 BOMB_INFLATED_BYTES = 1024 * 1024 * 1024
 # Just under the default CALENDAR__MAX_FEED_BYTES (5 MiB): the largest feed the service takes.
 FEED_BYTES = 5 * 1024 * 1024 - 64 * 1024
+ATTACKS = ("slow", "bomb", "feed")
 
 
 def gzip_bomb(inflated: int = BOMB_INFLATED_BYTES) -> bytes:
@@ -85,15 +86,14 @@ def _free_port() -> int:
 class Attack:
     """The hostile clients, each on a thread of its own, until stop() is called."""
 
-    def __init__(self, base: str, port: int, key: str, slow_readers: int) -> None:
+    def __init__(self, base: str, port: int, key: str, slow_readers: int, kinds: list[str]) -> None:
         self.base, self.port, self.key, self.slow_readers = base, port, key, slow_readers
         self.stopping = threading.Event()
-        self.answers: dict[str, Counter] = {"bomb": Counter(), "feed": Counter(), "slow reader": Counter()}
-        self.timings: dict[str, list[float]] = {"bomb": [], "feed": []}
+        self.answers: dict[str, Counter] = {kind: Counter() for kind in kinds}
+        self.timings: dict[str, list[float]] = {kind: [] for kind in kinds if kind != "slow"}
         self.threads = [
-            threading.Thread(target=self._slow_readers, daemon=True),
-            threading.Thread(target=self._repeat, args=("bomb",), daemon=True),
-            threading.Thread(target=self._repeat, args=("feed",), daemon=True),
+            threading.Thread(target=self._slow_readers if kind == "slow" else self._repeat, args=(kind,), daemon=True)
+            for kind in kinds
         ]
         self.bomb, self.feed = gzip_bomb(), big_feed()
 
@@ -106,7 +106,7 @@ class Attack:
         for thread in self.threads:
             thread.join(timeout=60)
 
-    def _slow_readers(self) -> None:
+    def _slow_readers(self, kind: str) -> None:
         # Each asks for the whole export, reads only the status line, then never reads again:
         # the kernel's buffers fill and the service's sends block.
         sockets = []
@@ -121,7 +121,7 @@ class Attack:
                 status = sock.recv(64).split(b" ")[1].decode()
             except (OSError, IndexError):
                 status = "no answer"
-            self.answers["slow reader"][status] += 1
+            self.answers[kind][status] += 1
         self.stopping.wait()
         for sock in sockets:
             sock.close()
@@ -220,7 +220,7 @@ def run(url: URL, args) -> str:
             _wait_ready(base, process)
             wrk(base + NORMAL_READ, seconds=3, connections=args.connections)  # warm-up
             quiet = wrk(base + NORMAL_READ, seconds=args.seconds, connections=args.connections)
-            attack = Attack(base, port, key, args.slow_readers)
+            attack = Attack(base, port, key, args.slow_readers, args.attacks)
             attack.start()
             time.sleep(2)  # the slow readers are in place, the first bomb and feed under way
             loud = wrk(base + NORMAL_READ, seconds=args.seconds, connections=args.connections)
@@ -271,7 +271,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--slow-readers", type=int, default=40)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--attacks", type=lambda text: text.split(","), default=list(ATTACKS),
+                        help="Which attacks run together, comma-separated: slow,bomb,feed (default: all).")
     args = parser.parse_args()
+    if not set(args.attacks) <= set(ATTACKS):
+        parser.error(f"--attacks takes {','.join(ATTACKS)}")
     with tempfile.TemporaryDirectory(prefix="attack-pg-") as tmp:
         server = to_asyncpg_url(args.database_url) if args.database_url else start_embedded(Path(tmp) / "pgdata")
         url = asyncio.run(migrated_scratch_database(server))
