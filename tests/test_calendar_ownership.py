@@ -82,6 +82,9 @@ async def test_admins_and_unbound_keys_name_any_cluster_or_none(app, client, fee
     assert moved.status_code == 200 and moved.json()["cluster"]["slug"] == "alpha"
     unknown = await client.patch(f"/v1/calendar-sources/{beta['id']}", json={"cluster": "nowhere"})
     assert_problem(unknown, 422, "body.cluster")
+    # An owning cluster is not deleted from under its source.
+    assert_problem(await client.delete("/v1/clusters/alpha"), 409)
+    assert (await client.get(f"/v1/calendar-sources/{beta['id']}")).json()["cluster"]["slug"] == "alpha"
 
 
 async def test_another_clusters_key_cannot_change_sync_feed_or_delete_a_source(app, client, feeds, keys):
