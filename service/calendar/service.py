@@ -117,7 +117,7 @@ def _not_yours(ref: str) -> Forbidden:
     # 403, not the 404 other records answer strangers: a source and its cluster are listed
     # publicly, so pretending it does not exist would hide nothing.
     return Forbidden(f"Calendar source '{ref}' belongs to another cluster (or to none): only its cluster's keys "
-                     "and unbound keys may change, sync or delete it.")
+                     "and unbound keys may change, sync, delete or import through it.")
 
 
 def _own_cluster(write: Write) -> str | None:
