@@ -69,12 +69,14 @@ OPERATIONS = [
     Operation("write market study", "PUT", "/v1/target-markets/CA", {"trends": "Cleantech"}, owner="unbound"),
     Operation("change market study", "PATCH", "/v1/target-markets/US", {"growth": "Fast"}, owner="unbound"),
     Operation("delete market study", "DELETE", "/v1/target-markets/US", owner="unbound"),
-    Operation("register calendar source", "POST", "/v1/calendar-sources", lambda w: {"url": w["feed"] + "?new"},
-              owner="unbound", other=403),
-    Operation("change calendar source", "PATCH", "/v1/calendar-sources/{source}", {"organiser": "ECCP"}, owner="unbound"),
-    Operation("delete calendar source", "DELETE", "/v1/calendar-sources/{source}", owner="unbound"),
-    Operation("sync calendar source", "POST", "/v1/calendar-sources/{source}/sync", owner="unbound"),
-    Operation("import calendar", "POST", "/v1/missions/import", FEED, owner="unbound", other=403,
+    Operation("register calendar source", "POST", "/v1/calendar-sources",
+              lambda w: {"url": w["feed"] + "?new", "cluster": "alpha"}, other=403),
+    # A calendar source is listed publicly with its cluster: another cluster's key is refused
+    # openly (403), not told it does not exist.
+    Operation("change calendar source", "PATCH", "/v1/calendar-sources/{source}", {"organiser": "ECCP"}, other=403),
+    Operation("delete calendar source", "DELETE", "/v1/calendar-sources/{source}", other=403),
+    Operation("sync calendar source", "POST", "/v1/calendar-sources/{source}/sync", other=403),
+    Operation("import calendar", "POST", "/v1/missions/import?source={source}", FEED, other=403,
               content_type="text/calendar"),
     Operation("create sector", "POST", "/v1/sectors", {"code": "quantum", "name": "Quantum"}, owner="admin", other=403),
     Operation("change sector", "PATCH", "/v1/sectors/spare", {"name": "Spare parts"}, owner="admin", other=403),
@@ -114,7 +116,7 @@ async def world(client, session, feed):
     opportunity = await factories.create(client, "/v1/opportunities", factories.opportunity(posted_by={"cluster": "alpha"}))
     assert (await client.put("/v1/target-markets/US", json={"trends": "AI"})).status_code == 201
     await factories.create(client, "/v1/sectors", {"code": "spare", "name": "Spare"})
-    source = await factories.create(client, "/v1/calendar-sources", {"url": feed.url("/feed.ics")})
+    source = await factories.create(client, "/v1/calendar-sources", {"url": feed.url("/feed.ics"), "cluster": "alpha"})
     spare_key = await factories.create(client, "/v1/api-keys", {"name": "spare"})
     revoked = await issue_key(session, "admin")
     assert (await client.delete(f"/v1/api-keys/{revoked.split('_')[1]}")).status_code == 204

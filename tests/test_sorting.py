@@ -2,6 +2,7 @@
 
 import pytest
 
+from service.calendar import service as calendar_sources
 from service.clusters import repository as clusters
 from service.kit.pagination import sort_tokens
 from tests import factories
@@ -22,11 +23,12 @@ def sort_enums() -> dict[str, list[str]]:
 def test_sort_enums_come_from_the_field_table():
     enums = sort_enums()
     assert enums["/v1/clusters"] == list(sort_tokens(clusters.SORTS))
+    assert enums["/v1/calendar-sources"] == list(sort_tokens(calendar_sources.SORTS))
     assert "-partnership_count" in enums["/v1/target-markets"]
     assert enums["/v1/clusters/{cluster}/matches"] == ["-score"]  # matches are ranked best first only
     lists = {p for p, ops in document()["paths"].items() if "get" in ops and "{" not in p.rsplit("/", 1)[-1]}
     assert {"/v1/clusters", "/v1/partnerships", "/v1/sectors", "/v1/missions", "/v1/agreements", "/v1/target-markets",
-            "/v1/opportunities"} <= set(enums) <= lists
+            "/v1/opportunities", "/v1/calendar-sources"} <= set(enums) <= lists
 
 
 @pytest.mark.parametrize("path", sorted(sort_enums()))

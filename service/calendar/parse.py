@@ -36,6 +36,7 @@ class Defaults:
     kind: str = "business-mission"
     sectors: list[str] = field(default_factory=list)
     country: str | None = None
+    cluster: str | None = None  # id of the organising cluster: the source's owner, or the uploader's
 
 
 @dataclass
@@ -123,8 +124,11 @@ def _organisers(defaults: Defaults, named: Any) -> dict[str, Any]:
     cluster or partnership, and any it names are ignored (not the whole event: the same feed
     is published for calendar apps, and the rest of the event is still good). The external
     organiser is a label: the source's own when it has one, else what the event says.
+
+    The organising cluster is the source's owner (or the cluster of the key uploading): that
+    cluster's keys already hold the source, so its missions give them no more than they have.
     """
-    return {"external": defaults.organiser or named}
+    return {"external": defaults.organiser or named, "clusters": [defaults.cluster] if defaults.cluster else []}
 
 
 def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:

@@ -10,7 +10,6 @@ from service.calendar.schemas import (
     CalendarSource,
     CalendarSourceCreate,
     CalendarSourcePatch,
-    CalendarSourceQuery,
     ImportQuery,
     MissionFeedQuery,
     OneMissionFeedQuery,
@@ -100,7 +99,7 @@ async def import_missions(
 
 @sources.get("", summary="List calendar sources")
 async def list_calendar_sources(
-    session: SessionDep, request: Request, response: Response, query: Annotated[CalendarSourceQuery, Query()]
+    session: SessionDep, request: Request, response: Response, query: Annotated[service.CalendarSourceListQuery, Query()]
 ) -> Page[CalendarSource]:
     page = await service.list_page(session, query)
     link_next(request, response, page.next_cursor)

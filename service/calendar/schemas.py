@@ -4,10 +4,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, Name, Text, Url
-from service.missions.schemas import MissionFilters, MissionKind
+from service.missions.schemas import MissionFilters, MissionKind, Reference
 from service.sectors.schemas import SectorCode, sector_list
 
 FeedFormat = Literal["ics", "json"]
@@ -17,6 +18,11 @@ class CalendarSourceCreate(InputModel):
     url: Url = Field(description="Where the feed is fetched from (http or https).")
     format: FeedFormat = "ics"
     organiser: Name | None = Field(None, description='Who publishes it, e.g. "EU Gateway | Business Avenues"; organiser of its missions.')
+    cluster: Reference | None = Field(
+        None, description="Slug or id of the owning cluster: the organising cluster of its missions. A key bound to a "
+                          "cluster registers sources of its own cluster only (the default for it); unbound keys may name "
+                          "any cluster, or none.",
+    )
     default_kind: MissionKind = Field("business-mission", description="Kind of missions whose event does not say.")
     default_sectors: list[SectorCode] = sector_list("Sectors of missions whose event does not say.")
     default_country: CountryCode | None = Field(None, description="Destination when an event's LOCATION names no country.")
@@ -46,6 +52,7 @@ class CalendarSource(OutputModel):
     url: str
     format: FeedFormat
     organiser: str | None
+    cluster: ClusterRefOut | None
     default_kind: MissionKind
     default_sectors: list[str]
     default_country: str | None

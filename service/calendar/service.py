@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from service.access.principal import SYSTEM_WRITE, Write
 from service.calendar import ics, sync
@@ -21,19 +22,21 @@ from service.calendar.schemas import (
     SyncReport,
 )
 from service.config import CalendarSettings
-from service.errors import InvalidInput, NotFound
+from service.errors import Forbidden, InvalidInput, NotFound
 from service.kit.clock import Clock
-from service.kit.lookup import flush
-from service.kit.pagination import Page, SortField, next_cursor, order_and_seek, parse_sort
+from service.kit.lookup import flush, resolve
+from service.kit.pagination import Page, SortField, next_cursor, order_and_seek, parse_sort, sortable
 from service.kit.patching import merge
 from service.missions import repository as missions_repository
 from service.missions import service as missions
 from service.models import CalendarSource as SourceRow
-from service.models import Sector
+from service.models import Cluster, Sector
 from service.sectors.service import ensure_known
 
 FEED_CAP = 5000
 SORTS = {"url": SortField(SourceRow.url, str)}
+DEFAULT_SORT = "url"
+CalendarSourceListQuery = sortable(CalendarSourceQuery, SORTS, DEFAULT_SORT)
 
 
 # Feeds out --------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ def _source_id(ref: str) -> uuid.UUID:
 
 
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> SourceRow:
-    stmt = select(SourceRow).where(SourceRow.id == _source_id(ref))
+    stmt = select(SourceRow).where(SourceRow.id == _source_id(ref)).options(selectinload(SourceRow.cluster))
     if for_update:
         stmt = stmt.with_for_update()
     row = (await session.scalars(stmt)).one_or_none()
@@ -81,8 +84,8 @@ async def get(session: AsyncSession, ref: str) -> CalendarSource:
 
 
 async def list_page(session: AsyncSession, query: CalendarSourceQuery) -> Page[CalendarSource]:
-    sort = parse_sort(query.sort, SORTS, default="url")
-    stmt = order_and_seek(select(SourceRow), sort, SourceRow.id, query.cursor, query.limit)
+    sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
+    stmt = order_and_seek(select(SourceRow).options(selectinload(SourceRow.cluster)), sort, SourceRow.id, query.cursor, query.limit)
     rows = list(await session.scalars(stmt))
     cursor = next_cursor(rows, sort, query.limit, lambda r: r.url, lambda r: r.id)
     return Page[CalendarSource](items=[CalendarSource.model_validate(r) for r in rows[: query.limit]], next_cursor=cursor)
@@ -105,11 +108,44 @@ async def _check_url(url: str, settings: CalendarSettings) -> None:
         raise InvalidInput.field("body.url", str(exc)) from None
 
 
+def _owners(row: SourceRow) -> list[uuid.UUID]:
+    """Who owns a source: its cluster, if it has one."""
+    return [row.cluster.id] if row.cluster else []
+
+
+def _not_yours(ref: str) -> Forbidden:
+    # 403, not the 404 other records answer strangers: a source and its cluster are listed
+    # publicly, so pretending it does not exist would hide nothing.
+    return Forbidden(f"Calendar source '{ref}' belongs to another cluster (or to none): only its cluster's keys "
+                     "and unbound keys may change, sync, delete or import through it.")
+
+
+def _own_cluster(write: Write) -> str | None:
+    """The cluster a source registered without one belongs to: the bound key's own."""
+    return str(write.principal.cluster_id) if write.principal.bound else None
+
+
+async def _set_cluster(session: AsyncSession, row: SourceRow, ref: str | None) -> None:
+    cluster = None
+    if ref is not None:
+        cluster = (await resolve(session, Cluster, [ref])).get(ref)
+        if cluster is None:
+            raise InvalidInput.field("body.cluster", f"there is no cluster '{ref}'")
+    row.cluster, row.cluster_id = cluster, cluster.id if cluster else None
+
+
+def _as_input(current: CalendarSource) -> dict:
+    """The current state in the shape a create accepts (for merging a PATCH)."""
+    data = current.model_dump(include=set(CalendarSourceCreate.model_fields) - {"cluster"})
+    return data | {"cluster": current.cluster.slug if current.cluster else None}
+
+
 async def create(session: AsyncSession, data: CalendarSourceCreate, settings: CalendarSettings, write: Write) -> CalendarSource:
-    write.principal.unbound_only("register calendar sources")
+    row = SourceRow(**data.model_dump(exclude={"cluster"}))
+    await _set_cluster(session, row, data.cluster or _own_cluster(write))
+    write.principal.may_create("calendar sources (as their cluster)", _owners(row))
     await _check_url(data.url, settings)
     await ensure_known(session, data.default_sectors, "body.default_sectors")
-    row = SourceRow(**data.model_dump())
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
     return CalendarSource.model_validate(row)
@@ -122,20 +158,22 @@ async def update(
         await _check_url(patch.url, settings)
     row = await _get_row(session, ref, for_update=True)
     current = CalendarSource.model_validate(row)
-    write.check(current, [], _not_found(ref))
-    data = merge(CalendarSourceCreate, current.model_dump(include=set(CalendarSourceCreate.model_fields)), patch)
+    write.check(current, _owners(row), _not_yours(ref))
+    data = merge(CalendarSourceCreate, _as_input(current), patch)
     await ensure_known(session, data.default_sectors, "body.default_sectors")
     if data.url != row.url:  # another feed: forget what the old one answered
         row.etag = row.last_modified = None
-    for field, value in data.model_dump().items():
+    for field, value in data.model_dump(exclude={"cluster"}).items():
         setattr(row, field, value)
+    await _set_cluster(session, row, data.cluster)
+    write.principal.keeps(_owners(row), "the calendar source")
     await flush(session, duplicate=_duplicate(data))
     return CalendarSource.model_validate(row)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    write.check(CalendarSource.model_validate(row), [], _not_found(ref))
+    write.check(CalendarSource.model_validate(row), _owners(row), _not_yours(ref))
     await session.delete(row)
     await flush(session, referenced="Missions were taken from this source; they stay, so the source stays too.")
 
@@ -152,7 +190,8 @@ def fetch_policy(settings: CalendarSettings) -> FetchPolicy:
 
 
 def _defaults(row: SourceRow) -> Defaults:
-    return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country)
+    cluster = str(row.cluster_id) if row.cluster_id else None
+    return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country, cluster)
 
 
 async def _read(content: bytes, fmt: str, defaults: Defaults, settings: CalendarSettings):
@@ -172,7 +211,7 @@ async def sync_source(
 ) -> SyncReport:
     """Fetch a source's feed and apply it; a feed that cannot be used changes nothing (422)."""
     row = await _get_row(session, ref)
-    write.check(CalendarSource.model_validate(row), [], _not_found(ref))
+    write.check(CalendarSource.model_validate(row), _owners(row), _not_yours(ref))
     url, fmt, defaults, etag, last_modified = row.url, row.format, _defaults(row), row.etag, row.last_modified
     await _end_read(session)
     try:
@@ -195,11 +234,14 @@ async def import_feed(
     write: Write,
 ) -> SyncReport:
     """Apply an uploaded feed: as the given source's (a full feed: missing events are
-    cancelled), or, without a source, as uploads keyed by UID (nothing is cancelled)."""
-    write.principal.unbound_only("import calendars")
-    defaults = Defaults()
+    cancelled), or, without a source, as uploads keyed by UID (nothing is cancelled) that
+    the caller's cluster organises, if its key is bound to one."""
+    defaults = Defaults(cluster=_own_cluster(write))
     if source_ref:
-        defaults = _defaults(await _get_row(session, source_ref))
+        source = await _get_row(session, source_ref)
+        if not write.principal.owns(_owners(source)):
+            raise _not_yours(source_ref)
+        defaults = _defaults(source)
         await _end_read(session)
     try:
         results = await _read(content, fmt, defaults, settings)
@@ -207,5 +249,8 @@ async def import_feed(
         raise InvalidInput(f"The calendar was rejected: {exc}") from None
     row = await _get_row(session, source_ref, for_update=True) if source_ref else None
     report = SyncReport(source_id=row.id if row else None, synced_at=clock.now())
-    await sync.apply(session, row.id if row else None, results, clock.today(), report, cancel_missing=row is not None)
+    await sync.apply(
+        session, row.id if row else None, results, clock.today(), report, cancel_missing=row is not None,
+        principal=write.principal,
+    )
     return report

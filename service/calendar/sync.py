@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.access.principal import SYSTEM_WRITE
+from service.access.principal import SYSTEM, SYSTEM_WRITE, Principal
 from service.calendar.parse import FeedEvent, Rejection
 from service.calendar.schemas import Rejected, SyncReport
 from service.missions import service as missions
@@ -40,7 +40,7 @@ async def _missions_of(session: AsyncSession, source_id) -> dict[str, Mission]:
 
 async def apply(
     session: AsyncSession, source_id, results: list[FeedEvent | Rejection], today: date, report: SyncReport,
-    *, cancel_missing: bool,
+    *, cancel_missing: bool, principal: Principal = SYSTEM,
 ) -> SyncReport:
     existing = await _missions_of(session, source_id)
     seen: set[str] = set()
@@ -53,7 +53,13 @@ async def apply(
             report.rejected.append(Rejected(uid=result.uid, reason="the UID appears more than once in the feed"))
             continue
         seen.add(result.uid)
-        await _apply_event(session, source_id, existing.get(result.uid), result, today, report)
+        mission = existing.get(result.uid)
+        if mission is not None and not principal.owns(o.cluster_id for o in mission.organisers if o.cluster_id):
+            # Uploads share one space of UIDs: a key bound to a cluster must not take over
+            # (or rewrite) another cluster's mission by sending an event with its UID.
+            report.rejected.append(Rejected(uid=result.uid, reason="the UID is of a mission your cluster does not organise"))
+            continue
+        await _apply_event(session, source_id, mission, result, today, report)
     if cancel_missing:
         for uid, mission in existing.items():
             if uid not in seen and not mission.cancelled:
