@@ -21,7 +21,7 @@ from service.kit.pagination import SortField, encode_cursor, parse_sort, signing
 from service.markets import repository as markets
 from service.matching import service as matching
 from service.missions import repository as missions
-from service.opportunities import search
+from service.opportunities import search_plan as search
 from service.sectors import repository as sectors
 from tests import factories
 from tests.problems import assert_problem

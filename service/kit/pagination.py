@@ -12,6 +12,7 @@ their column: a cursor signed by an older release must not reach PostgreSQL out 
 
 import hashlib
 import math
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -194,9 +195,24 @@ def _after(sort: Sort, id_column: Any, cursor: Cursor) -> ColumnElement[bool]:
     col = sort.field.column
     if cursor.value is None:  # already in the trailing block of nulls
         return and_(col.is_(None), id_column < cursor.id if sort.descending else id_column > cursor.id)
-    key, last = tuple_(col, id_column), tuple_(cursor.value, cursor.id)
-    beyond = key < last if sort.descending else key > last
+    beyond = seek_after(sort, col, id_column, cursor.value, cursor.id)
     return or_(beyond, col.is_(None)) if sort.field.nullable else beyond
+
+
+def seek_after(sort: Sort, key: Any, id_column: Any, value: Any, row_id: Any) -> ColumnElement[bool]:
+    """Rows after (value, row_id) in the sort's order, on a key that is never null. key may
+    be any expression (a computed rank), value and row_id bound parameters: a statement
+    built once then serves every page."""
+    key_and_id, last = tuple_(key, id_column), tuple_(value, row_id)
+    return key_and_id < last if sort.descending else key_and_id > last
+
+
+def keyset_order(sort: Sort, key: Any, id_column: Any, *, nulls_last: bool = True) -> tuple:
+    """ORDER BY for a keyset list: key in the sort's direction, then the id. A key that is
+    never null may leave NULLS LAST out: on a descending sort it would keep PostgreSQL from
+    reading an ascending index backwards."""
+    first = key.desc() if sort.descending else key.asc()
+    return (first.nulls_last() if nulls_last else first, id_column.desc() if sort.descending else id_column.asc())
 
 
 def order_and_seek(
@@ -204,19 +220,18 @@ def order_and_seek(
 ) -> Select:
     """Order stmt by the sort (nulls last, id as tie-breaker), start after the cursor,
     and fetch one row more than the limit to tell whether another page follows."""
-    col = sort.field.column
     if cursor:
         stmt = stmt.where(_after(sort, id_column, decode_cursor(cursor, sort, id_type, id_column=id_column)))
-    if sort.descending:
-        stmt = stmt.order_by(col.desc().nulls_last(), id_column.desc())
-    else:
-        stmt = stmt.order_by(col.asc().nulls_last(), id_column.asc())
-    return stmt.limit(limit + 1)
+    return stmt.order_by(*keyset_order(sort, sort.field.column, id_column)).limit(limit + 1)
 
 
-def next_cursor(rows: list, sort: Sort, limit: int, value_of, id_of) -> str | None:
-    """The cursor for the page after rows (fetched with limit + 1), or None at the end."""
+def next_cursor(
+    rows: list, sort: Sort, limit: int, value_of: Callable[[Any], Any], id_of: Callable[[Any], Any],
+    scope: str | None = None,
+) -> str | None:
+    """The cursor for the page after rows (fetched with limit + 1), or None at the end;
+    scope as for encode_cursor."""
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return encode_cursor(sort, value_of(last), id_of(last))
+    return encode_cursor(sort, value_of(last), id_of(last), scope)

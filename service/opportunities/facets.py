@@ -11,6 +11,7 @@ always counted exactly.
 
 import json
 import time
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -20,9 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.models import Mission, Opportunity
-from service.opportunities import search
 from service.opportunities.schemas import Facets
-from service.opportunities.search import Shape
+from service.opportunities.search_conditions import (
+    mission_facets,
+    mission_filters,
+    opportunity_facets,
+    opportunity_filters,
+)
+from service.opportunities.search_plan import Shape
 
 EXACT_LIMIT = 20_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
@@ -36,25 +42,25 @@ def _flags(facets: dict[str, Any]) -> list:
     return [facets[name].label(f"in_{name}") for name in FACETS]
 
 
-def _opportunity_rows(s: Shape, o, weight) -> Select:
+def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Select:
     """The opportunity rows some facet counts: those passing the non-facet filters and at
     least two of the three facet filters (each facet ignores only its own)."""
-    facets = search._opportunity_facets(s, o)
+    facets = opportunity_facets(s, o)
     two_of_three = or_(
         facets["country"] & facets["sector"], facets["kind"] & facets["sector"], facets["kind"] & facets["country"]
     )
     return select(
         o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *_flags(facets),
         weight.label("weight"),
-    ).where(*search._opportunity_filters(s, o), two_of_three)
+    ).where(*opportunity_filters(s, o), two_of_three)
 
 
 def _mission_rows(s: Shape) -> Select:
     m = Mission
     return select(
         literal("mission", String).label("kind"), array([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *_flags(search._mission_facets(s)), literal(1.0, Float).label("weight"),
-    ).where(*search._mission_filters(s))
+        m.sectors.label("sectors"), *_flags(mission_facets(s)), literal(1.0, Float).label("weight"),
+    ).where(*mission_filters(s))
 
 
 def _counts(opportunities: Select, missions: Select) -> Select:
@@ -92,21 +98,43 @@ def _estimate_statement(s: Shape) -> Select:
     return _opportunity_rows(s, Opportunity, literal(1.0, Float))
 
 
+class Estimates:
+    """Planner estimates by search, each for `seconds`, at most `size` of them: the least
+    recently used goes first, so the searches being typed right now stay remembered."""
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self.size, self.seconds = size, seconds
+        self._entries: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def get(self, key: str) -> float | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: str, rows: float) -> None:
+        self._entries[key] = (time.monotonic() + self.seconds, rows)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 # Planner estimates, by search, for a few minutes: asking costs a planning round trip, and
 # the answer only moves when the table's statistics do.
-ESTIMATE_SECONDS = 300
-_estimates: dict[str, tuple[float, float]] = {}
+estimates = Estimates(size=4096, seconds=300)
 
 
 async def _expected_rows(session: AsyncSession, s: Shape, params: dict) -> float:
     key = json.dumps([repr(s), params], default=str, sort_keys=True)
-    cached = _estimates.get(key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    if len(_estimates) > 4096:
-        _estimates.clear()
+    cached = estimates.get(key)
+    if cached is not None:
+        return cached
     rows = await _explain_rows(session, s, params)
-    _estimates[key] = (time.monotonic() + ESTIMATE_SECONDS, rows)
+    estimates.put(key, rows)
     return rows
 
 

@@ -6,7 +6,7 @@ from service.access.principal import WriteDep
 from service.db import SessionDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_read, created, link_next, with_etag
-from service.opportunities import searching, service
+from service.opportunities import search_service, service
 from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
@@ -16,12 +16,12 @@ OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="T
 
 @router.get("", summary="Search open opportunities and missions taking applications")
 async def search_opportunities(
-    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[searching.SearchListQuery, Query()]
+    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[search_service.SearchListQuery, Query()]
 ) -> SearchPage:
     """One list of posted opportunities (partner searches, offers, requests, calls, events) and
     missions whose applications are open (kind `mission`). Sorted by relevance when `q` is
     given, else by deadline (open-ended last); also `sort=-created`."""
-    page = await searching.run(session, query, query.as_of or clock.today())
+    page = await search_service.run(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)
     return page
 

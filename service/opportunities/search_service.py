@@ -1,17 +1,16 @@
-"""Running a search: the page, then (when asked) facets and highlights."""
+"""Running a search: the page and its next cursor, then (when asked) facets and highlights."""
 
 from datetime import date
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.pagination import encode_cursor, sortable
-from service.models import Mission, Opportunity
-from service.opportunities import facets, highlight, search
+from service.kit.pagination import next_cursor, sortable
+from service.opportunities import facets, highlight, page_query
 from service.opportunities.schemas import Highlight, Organiser, SearchPage, SearchQuery, SearchResult
+from service.opportunities.search_plan import CURSOR_SCOPE, SORT_TOKENS, SORTS, plan
 
 # The search query as the route takes it: `sort` is the enum of the search's sort tokens.
-SearchListQuery = sortable(SearchQuery, search.SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(search.SORT_TOKENS))
+SearchListQuery = sortable(SearchQuery, SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(SORT_TOKENS))
 
 
 # Results are built with model_construct: every value comes straight from typed columns,
@@ -37,20 +36,11 @@ def _result(row: dict) -> SearchResult:
     )
 
 
-async def _descriptions(session: AsyncSession, results: list[SearchResult]) -> dict:
-    ids = {"mission": [], "other": []}
-    for r in results:
-        ids["mission" if r.kind == "mission" else "other"].append(r.id)
-    found = {}
-    for model, wanted in ((Opportunity, ids["other"]), (Mission, ids["mission"])):
-        if wanted:
-            found |= dict((await session.execute(select(model.id, model.description).where(model.id.in_(wanted)))).all())
-    return found
-
-
 async def _highlight(session: AsyncSession, q: str, results: list[SearchResult]) -> None:
     matched = await highlight.query_lexemes(session, q)
-    descriptions = await _descriptions(session, results)
+    descriptions = await page_query.descriptions(
+        session, [r.id for r in results if r.kind != "mission"], [r.id for r in results if r.kind == "mission"]
+    )
     texts = [(r, descriptions.get(r.id)) for r in results]
     lexemes = await highlight.word_lexemes(
         session, highlight.words_of(*(t for r, d in texts for t in (r.title, r.summary, d)))
@@ -66,22 +56,12 @@ async def _highlight(session: AsyncSession, q: str, results: list[SearchResult])
 
 
 async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
-    p = search.plan(query, today, limit=query.limit + 1)
-    s = p.shape
-    if s.text or s.country or s.sector or s.cluster or s.partnership:
-        # Prepared statements are reused with generic plans after a few runs, but the best
-        # plan for these depends on the values: a rare word or country wants its index, a
-        # common one the walk in deadline order. Plan them for their values every time.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    # On the connection: the statement selects columns, and the ORM layer would only add cost.
-    connection = await session.connection()
-    rows = list(await connection.execute(search.page_statement(p.shape), p.params))
+    p = plan(query, today, limit=query.limit + 1)
+    rows = await page_query.page_rows(session, p)
     # As dicts: a Row's attribute lookups cost more than the rest of building a result.
     results = [_result(r._asdict()) for r in rows[: query.limit]]
-    cursor = None
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]
-        cursor = encode_cursor(p.sort, getattr(last, p.sort.field.column.name), last.id, search.CURSOR_SCOPE)
+    key = p.sort.field.column.name
+    cursor = next_cursor(rows, p.sort, query.limit, lambda r: getattr(r, key), lambda r: r.id, CURSOR_SCOPE)
     page = SearchPage(items=results, next_cursor=cursor)
     if query.facets:
         page.facets = await facets.counts(session, p.shape, p.params)
