@@ -19,13 +19,13 @@ from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
-from service.errors import register_error_handlers
 from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
+from service.ops.error_handlers import register_error_handlers
 from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router

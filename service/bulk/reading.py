@@ -17,7 +17,7 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from service.errors import PayloadTooLarge, ServiceError
+from service.errors import BODY_INTERRUPTED, MALFORMED_BODY, PayloadTooLarge, ServiceError
 
 # Largest piece of decompressed output produced from one step of input.
 _INFLATE_STEP = 256 * 1024
@@ -32,13 +32,13 @@ MAX_INFLATED_BYTES = 4 * 1024**3
 class MalformedBody(ServiceError):
     """The body is not what its headers declare (e.g. Content-Encoding: gzip on plain data)."""
 
-    status, title, slug = 400, "Malformed body", "malformed-body"
+    kind = MALFORMED_BODY
 
 
 class BodyInterrupted(ServiceError):
     """The client went away before the whole body arrived; nothing is applied."""
 
-    status, title, slug = 400, "Body interrupted", "body-interrupted"
+    kind = BODY_INTERRUPTED
 
 
 @dataclass
