@@ -17,11 +17,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.bulk import loader, spool
+from service.bulk.answers import answer_for
 from service.bulk.loader import Upload, raw_connection
 from service.bulk.reading import BodyMeter
 from service.bulk.schemas import BulkJob
 from service.config import BulkSettings
-from service.errors import ServiceError
+from service.errors import INTERNAL, ServiceError, problem_of
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ async def run(
     sessionmaker: async_sessionmaker[AsyncSession], job_id: uuid.UUID, upload: Upload, body: IO[bytes],
     settings: BulkSettings, instance: str,
 ) -> None:
-    from service.bulk.service import answer_for  # service imports this module
-
     last = 0.0
 
     async def progress(bytes_read: int, rows_read: int) -> None:
@@ -79,10 +78,7 @@ async def run(
                 report = await loader.run(conn, upload, spool.chunks_of(body), settings, meter, progress)
             except ServiceError as exc:  # the file could not be used at all: nothing of it is kept
                 await session.rollback()
-                problem = {"type": f"/problems/{exc.slug}", "title": exc.title, "status": exc.status,
-                           "detail": exc.detail, "instance": instance}
-                if exc.errors:
-                    problem["errors"] = [e.model_dump() for e in exc.errors]
+                problem = problem_of(exc.kind, exc.detail, instance=instance, errors=exc.errors or None)
                 await _update(sessionmaker, settings, """UPDATE bulk_jobs SET state = 'failed', problem = $2,
                               updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
                               job_id, json.dumps(problem))
@@ -100,7 +96,6 @@ async def run(
         log.exception("bulk job %s failed", job_id)
         await _update(sessionmaker, settings, """UPDATE bulk_jobs SET state = 'failed', problem = $2,
                       updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
-                      job_id, json.dumps({"type": "/problems/internal", "title": "Internal error", "status": 500,
-                                          "instance": instance}))
+                      job_id, json.dumps(problem_of(INTERNAL, instance=instance)))
     finally:
         body.close()
