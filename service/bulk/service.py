@@ -6,7 +6,7 @@ from typing import IO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Principal
-from service.bulk import idempotency, jobs, loader, spool
+from service.bulk import idempotency, job_rows, loader, spool
 from service.bulk.answers import Answer, answer_for
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyMeter
@@ -45,11 +45,11 @@ async def load(
                     "this key was used for a different request (another file, resource, format or mode); use a new key",
                 )
             if stored.status_code == 202:  # a job: as it is now
-                job = await jobs.get(conn, uuid.UUID(stored.response["id"]))
+                job = await job_rows.get(conn, uuid.UUID(stored.response["id"]))
                 return Answer(202, job.model_dump(mode="json"), replayed=True)
             return Answer(stored.status_code, stored.response, replayed=True)
     if run_async:
-        job = await jobs.create(conn, upload, meter.bytes_read, api_key_id)
+        job = await job_rows.create(conn, upload, meter.bytes_read, api_key_id)
         answer = Answer(202, job.model_dump(mode="json"), job=job.id)
     else:
         report = await loader.run(conn, upload, spool.chunks_of(body), settings, BodyMeter())
@@ -68,7 +68,7 @@ async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int,
     except ValueError:
         raise NotFound(f"There is no bulk job '{job_id}'.") from None
     owner = None if principal.is_admin else principal.key_id
-    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
+    job = await job_rows.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
     if job is None:
         raise NotFound(f"There is no bulk job '{job_id}'.")
     return job

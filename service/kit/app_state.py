@@ -20,5 +20,11 @@ def primary_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return request.app.state.sessionmaker
 
 
+def read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The replica's sessionmaker, or the primary's when no replica is configured."""
+    return request.app.state.read_sessionmaker
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(primary_sessionmaker)]
+ReadSessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(read_sessionmaker)]
