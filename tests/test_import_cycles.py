@@ -58,16 +58,16 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_the_service_has_no_import_cycles():
+def test_the_service_has_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
 
 
-def test_the_check_sees_an_import_hidden_in_a_function():
+def test_the_check_sees_an_import_hidden_in_a_function() -> None:
     tree = ast.parse("def run():\n    from service.b import answer\n")
     graph = {"service.a": _imports(tree, {"service.b"}), "service.b": {"service.a"}}
     assert cycles(graph) == [["service.a", "service.b", "service.a"]]
 
 
-def test_errors_import_nothing_of_the_service():
+def test_errors_import_nothing_of_the_service() -> None:
     # The lowest layer: kit and every domain raise its errors, so it may depend on none of them.
     assert import_graph()["service.errors"] == set()
