@@ -94,6 +94,13 @@ REQUEST_FAILED = Kind(0, "Request failed", "request-failed")
 class ServiceError(Exception):
     kind = INTERNAL
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # status, title and slug come from the kind: set on their own they would be answered
+        # as an internal error, so such a class fails when it is defined, not when it is raised.
+        super().__init_subclass__(**kwargs)
+        if {"status", "title", "slug"} & set(vars(cls)):
+            raise TypeError(f"{cls.__name__}: give it a kind from service.errors, not status, title or slug")
+
     def __init__(
         self,
         detail: str | None = None,
