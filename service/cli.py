@@ -5,16 +5,20 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.config import get_settings
 
 app = typer.Typer(help="Partnership Opportunity API: serve, migrate, and manage data.", no_args_is_help=True)
 log = logging.getLogger("partnerships")
+T = TypeVar("T")
 
 
 def _setup_logging() -> None:
@@ -23,28 +27,54 @@ def _setup_logging() -> None:
     configure_logging(get_settings().log)
 
 
-async def _prepare(demo: bool) -> None:
-    """Migrate the database to head and, when asked, load the demo data into an empty one."""
-    from service import demo as demo_data
-    from service.db import create_engine, create_sessionmaker, database_url
-    from service.kit.clock import Clock
-    from service.migrate import upgrade
+@contextmanager
+def _embedded_lifetime() -> Iterator[None]:
+    """Stop the embedded PostgreSQL this process started, once, however the command ends: it
+    must outlive every engine (and, for `serve`, the server) that talks to it."""
+    from service.db import stop_embedded
+
+    try:
+        yield
+    finally:
+        stop_embedded()
+
+
+async def _with_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """work(engine) against the configured database (the embedded one started when DATABASE_URL
+    is not set); the engine is disposed once, whatever work does."""
+    from service.db import create_engine, database_url
 
     settings = get_settings()
     engine = create_engine(database_url(settings), settings)
     try:
-        await upgrade(engine)
-        log.info("database migrated to the latest revision")
-        if demo:
-            async with create_sessionmaker(engine)() as session:
-                if await demo_data.is_empty(session):
-                    counts = await demo_data.load(session, Clock().today())
-                    await session.commit()
-                    log.info("demo data loaded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
-                else:
-                    log.info("database already holds data; demo data not loaded")
+        return await work(engine)
     finally:
         await engine.dispose()
+
+
+def _on_database(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run work(engine) to the end, then stop the embedded PostgreSQL."""
+    with _embedded_lifetime():
+        return asyncio.run(_with_engine(work))
+
+
+async def _prepare(engine: AsyncEngine, demo: bool) -> None:
+    """Migrate the database to head and, when asked, load the demo data into an empty one."""
+    from service import demo as demo_data
+    from service.db import create_sessionmaker
+    from service.kit.clock import Clock
+    from service.migrate import upgrade
+
+    await upgrade(engine)
+    log.info("database migrated to the latest revision")
+    if demo:
+        async with create_sessionmaker(engine)() as session:
+            if await demo_data.is_empty(session):
+                counts = await demo_data.load(session, Clock().today())
+                await session.commit()
+                log.info("demo data loaded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+            else:
+                log.info("database already holds data; demo data not loaded")
 
 
 @app.command()
@@ -56,7 +86,6 @@ def serve(
     """Apply migrations and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
 
-    from service.db import stop_embedded
     from service.main import create_app
 
     _setup_logging()
@@ -64,8 +93,8 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; exiting through
     # SystemExit instead of dying by it lets the embedded PostgreSQL be stopped below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        asyncio.run(_prepare(demo))
+    with _embedded_lifetime():
+        asyncio.run(_with_engine(lambda engine: _prepare(engine, demo)))
         host, port = host or settings.server.host, port or settings.server.port
         log.info("serving on http://%s:%d (docs at /docs)", host, port)
         uvicorn.run(
@@ -80,73 +109,57 @@ def serve(
             proxy_headers=True,
             forwarded_allow_ips=settings.server.forwarded_allow_ips,
         )
-    finally:
-        stop_embedded()
 
 
 @app.command()
 def migrate() -> None:
     """Apply all migrations to the database."""
-    from service.db import stop_embedded
-
     _setup_logging()
-    try:
-        asyncio.run(_prepare(demo=False))
-    finally:
-        stop_embedded()
+    _on_database(lambda engine: _prepare(engine, demo=False))
 
 
-async def _sync_all() -> int:
+async def _sync_all(engine: AsyncEngine) -> int:
     """Sync every calendar source, each in its own transaction; returns how many failed."""
     from sqlalchemy import select
 
     from service.calendar.service import sync_source
-    from service.db import create_engine, create_sessionmaker, database_url
+    from service.db import create_sessionmaker
     from service.errors import ServiceError
     from service.kit.clock import Clock
     from service.models import CalendarSource
 
     settings = get_settings()
-    engine = create_engine(database_url(settings), settings)
     failures = 0
-    try:
-        sessions = create_sessionmaker(engine)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
+    for source_id, url in sources:
         async with sessions() as session:
-            sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
-        for source_id, url in sources:
-            async with sessions() as session:
-                try:
-                    report = await sync_source(session, str(source_id), settings.calendar, Clock())
-                    await session.commit()
-                except ServiceError as exc:
-                    await session.rollback()
-                    failures += 1
-                    typer.echo(f"{url}: {exc.detail}", err=True)
-                    continue
-            if report.not_modified:
-                typer.echo(f"{url}: not modified")
-            else:
-                typer.echo(
-                    f"{url}: {report.created} created, {report.updated} updated, {report.cancelled} cancelled, "
-                    f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-                )
-                for rejected in report.rejected:
-                    typer.echo(f"  rejected {rejected.uid or '(no UID)'}: {rejected.reason}")
-    finally:
-        await engine.dispose()
+            try:
+                report = await sync_source(session, str(source_id), settings.calendar, Clock())
+                await session.commit()
+            except ServiceError as exc:
+                await session.rollback()
+                failures += 1
+                typer.echo(f"{url}: {exc.detail}", err=True)
+                continue
+        if report.not_modified:
+            typer.echo(f"{url}: not modified")
+        else:
+            typer.echo(
+                f"{url}: {report.created} created, {report.updated} updated, {report.cancelled} cancelled, "
+                f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            )
+            for rejected in report.rejected:
+                typer.echo(f"  rejected {rejected.uid or '(no UID)'}: {rejected.reason}")
     return failures
 
 
 @app.command("sync-calendars")
 def sync_calendars() -> None:
     """Fetch every registered calendar source and apply it (exit 1 if any feed was rejected)."""
-    from service.db import stop_embedded
-
     _setup_logging()
-    try:
-        failures = asyncio.run(_sync_all())
-    finally:
-        stop_embedded()
+    failures = _on_database(_sync_all)
     raise typer.Exit(1 if failures else 0)
 
 
@@ -156,7 +169,7 @@ def purge() -> None:
     batch at most once a minute as requests come; run this from cron where they come rarely."""
     from service.ops.purge import Purged, purge_batch
 
-    async def work(session) -> Purged:
+    async def work(session: AsyncSession) -> Purged:
         records = bulk = 0
         while True:  # in batches, each committed: short transactions, few locks held
             batch = await purge_batch(session, get_settings())
@@ -173,32 +186,23 @@ keys_app = typer.Typer(help="Issue, list and revoke API keys (directly in the da
 app.add_typer(keys_app, name="keys")
 
 
-async def _with_session(work):
-    """Run work(session) in one transaction against the configured database."""
-    from service.db import create_engine, create_sessionmaker, database_url
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run work(session) in one transaction against the configured database; a ServiceError
+    is printed and exits 2."""
+    from service.db import create_sessionmaker
+    from service.errors import ServiceError
 
-    settings = get_settings()
-    engine = create_engine(database_url(settings), settings)
-    try:
+    async def in_transaction(engine: AsyncEngine) -> T:
         async with create_sessionmaker(engine)() as session:
             result = await work(session)
             await session.commit()
             return result
-    finally:
-        await engine.dispose()
-
-
-def _run(work):
-    from service.db import stop_embedded
-    from service.errors import ServiceError
 
     try:
-        return asyncio.run(_with_session(work))
+        return _on_database(in_transaction)
     except ServiceError as exc:
         typer.echo(f"error: {exc.detail or exc.title}", err=True)
         raise typer.Exit(2) from None
-    finally:
-        stop_embedded()
 
 
 @keys_app.command("create")

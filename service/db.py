@@ -244,6 +244,13 @@ class AnonymousShare:
             self._semaphore.release()
 
 
+def anonymous_share(request: Request) -> AnonymousShare:
+    return request.app.state.anonymous_share
+
+
+AnonymousShareDep = Annotated[AnonymousShare, Depends(anonymous_share)]
+
+
 async def request_session(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,8 @@
 """The application factory."""
 
 import gc
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -19,13 +20,13 @@ from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
-from service.errors import register_error_handlers
 from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
+from service.ops.error_handlers import register_error_handlers
 from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
@@ -54,16 +55,13 @@ V1_ROUTERS = (
 )
 
 
-def create_app(
-    settings: Settings | None = None,
-    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-) -> FastAPI:
-    """Build the app. Tests pass their own sessionmaker (bound to a rolled-back transaction);
-    otherwise the lifespan connects to DATABASE_URL or the embedded PostgreSQL."""
-    settings = settings or get_settings()
+def _lifespan(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession] | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the engines (unless a test passed its own sessionmaker), disposed at the end."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sessionmaker is not None:
             yield
             return
@@ -90,11 +88,22 @@ def create_app(
             if replica is not None:
                 await replica.dispose()
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own sessionmaker (bound to a rolled-back transaction);
+    otherwise the lifespan connects to DATABASE_URL or the embedded PostgreSQL."""
+    settings = settings or get_settings()
+
     app = FastAPI(
         title="Partnership Opportunity API",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, sessionmaker),
         generate_unique_id_function=operation_id,
         # Both would load their scripts from a CDN; /docs is served by docs.install below.
         docs_url=None,

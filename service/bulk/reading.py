@@ -17,7 +17,7 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from service.errors import PayloadTooLarge, ServiceError
+from service.errors import BODY_INTERRUPTED, MALFORMED_BODY, PayloadTooLarge, ServiceError
 
 # Largest piece of decompressed output produced from one step of input. Cutting a step into
 # records runs on the event loop: 64 KB of empty lines (the worst case) takes it about 20 ms.
@@ -33,13 +33,13 @@ MAX_INFLATED_BYTES = 4 * 1024**3
 class MalformedBody(ServiceError):
     """The body is not what its headers declare (e.g. Content-Encoding: gzip on plain data)."""
 
-    status, title, slug = 400, "Malformed body", "malformed-body"
+    kind = MALFORMED_BODY
 
 
 class BodyInterrupted(ServiceError):
     """The client went away before the whole body arrived; nothing is applied."""
 
-    status, title, slug = 400, "Body interrupted", "body-interrupted"
+    kind = BODY_INTERRUPTED
 
 
 @dataclass

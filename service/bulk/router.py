@@ -9,20 +9,24 @@ from starlette.requests import ClientDisconnect
 
 from service.access.principal import BulkLoader, Principal, authenticate
 from service.bulk import delivery, export, jobs, service, spool
-from service.bulk.delivery import SpooledResponse
+from service.bulk.delivery import ExportLimits, SpooledResponse
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyInterrupted, BodyMeter
 from service.bulk.resources import RESOURCES
 from service.bulk.schemas import BulkJob, BulkQuery, BulkReport, Format
-from service.db import SessionDep
-from service.errors import PROBLEM_JSON, ServiceError, UnsupportedMediaType
+from service.db import AnonymousShareDep, SessionDep
+from service.errors import PROBLEM_JSON, NotAcceptable, UnsupportedMediaType
+from service.kit.app_state import SessionmakerDep, SettingsDep
 from service.ops.identity import client_identity
 
 router = APIRouter(tags=["bulk"])
 
 
-class NotAcceptable(ServiceError):
-    status, title, slug = 406, "Not acceptable", "not-acceptable"
+def _export_limits(request: Request) -> ExportLimits:
+    return request.app.state.export_limits
+
+
+ExportLimitsDep = Annotated[ExportLimits, Depends(_export_limits)]
 
 
 ResourceName = Annotated[
@@ -87,6 +91,8 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 )
 async def load_records(
     session: SessionDep,
+    sessionmaker: SessionmakerDep,
+    app_settings: SettingsDep,
     loader: BulkLoader,
     request: Request,
     background: BackgroundTasks,
@@ -107,7 +113,7 @@ async def load_records(
     if idempotency_key is not None:
         # Keys belong to the client that sent them: two clients may pick the same one.
         idempotency_key = f"{(await client_identity(request.scope)).key}:{idempotency_key}"
-    settings = request.app.state.settings.bulk
+    settings = app_settings.bulk
     # The body arrives whole before a connection is taken: a client trickling it in holds
     # no connection, only its spool (memory, then disk).
     meter = BodyMeter()
@@ -127,7 +133,7 @@ async def load_records(
         # Background tasks run after the response, so after the request's commit: the job
         # row and its idempotency answer are visible to the job's own sessions. The job
         # takes the spool over and closes it.
-        background.add_task(jobs.run, request.app.state.sessionmaker, answer.job, upload, body, settings, request.url.path)
+        background.add_task(jobs.run, sessionmaker, answer.job, upload, body, settings, request.url.path)
     else:
         body.close()
     media_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
@@ -136,10 +142,10 @@ async def load_records(
 
 @router.get("/bulk-jobs/{job}", summary="A background bulk load: its progress and, at the end, its report")
 async def get_bulk_job(
-    session: SessionDep, loader: BulkLoader, request: Request,
+    session: SessionDep, loader: BulkLoader, settings: SettingsDep,
     job: Annotated[str, Path(min_length=1, max_length=80, description="The job's id.")],
 ) -> BulkJob:
-    return await service.get_job(session, job, request.app.state.settings.bulk.statement_timeout_ms, loader)
+    return await service.get_job(session, job, settings.bulk.statement_timeout_ms, loader)
 
 
 def _export_format(request: Request) -> Format:
@@ -154,19 +160,20 @@ def _export_format(request: Request) -> Format:
 @router.get("/export/{resource}", response_class=StreamingResponse, responses=EXPORTED,
             summary="Export every record as NDJSON (or CSV with Accept: text/csv)")
 async def export_records(
-    request: Request, resource: ResourceName, principal: Annotated[Principal, Depends(authenticate)]
+    request: Request, resource: ResourceName, principal: Annotated[Principal, Depends(authenticate)],
+    app_settings: SettingsDep, sessionmaker: SessionmakerDep, export_limits: ExportLimitsDep,
+    anonymous_share: AnonymousShareDep,
 ) -> SpooledResponse:
     """The same shape `POST /v1/bulk/{resource}` takes, ordered by natural key: export, load
     into another database, export again, and the files are identical."""
     format = _export_format(request)
-    state = request.app.state
-    settings = state.settings.bulk
+    settings = app_settings.bulk
     media_type = f"{CSV}; charset=utf-8" if format == "csv" else NDJSON
     filename = f"{resource}.{'csv' if format == 'csv' else 'ndjson'}"
     return await delivery.spooled(
-        export.records(state.sessionmaker, RESOURCES[resource], format, settings),
-        place=state.export_limits.slot((await client_identity(request.scope)).key),
-        holding=state.anonymous_share.held_by(principal),
+        export.records(sessionmaker, RESOURCES[resource], format, settings),
+        place=export_limits.slot((await client_identity(request.scope)).key),
+        holding=anonymous_share.held_by(principal),
         directory=settings.job_dir, send_timeout=settings.export_send_timeout_seconds,
         media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,39 +1,18 @@
 """Rules of bulk loads: idempotency, strict and partial modes. Never commits."""
 
 import uuid
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Principal
-from service.bulk import idempotency, jobs, loader, spool
+from service.bulk import idempotency, job_rows, loader, spool
+from service.bulk.answers import Answer, answer_for
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyMeter
-from service.bulk.schemas import BulkReport, RowsRejected
+from service.bulk.schemas import BulkJob
 from service.config import BulkSettings
 from service.errors import Conflict, InvalidInput, NotFound
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-    job: uuid.UUID | None = None  # a job to run (from the spooled body) once the request has committed
-
-
-def answer_for(report: BulkReport, instance: str) -> Answer:
-    """200 with the report, unless a strict load was refused: then 422, the report inside."""
-    if report.rejected and report.mode == "strict" and not report.dry_run:
-        problem = RowsRejected(
-            type="/problems/rows-rejected", title="Rows rejected", status=422, instance=instance,
-            detail=f"{report.rejected} of {report.received} rows were rejected, so nothing was committed (mode=strict). "
-                   "Fix them and load again, or load with mode=partial to commit the valid rows.",
-            report=report,
-        )
-        return Answer(422, problem.model_dump(mode="json", exclude_none=True))
-    return Answer(200, report.model_dump(mode="json"))
 
 
 def _fingerprint_of(upload: Upload, meter: BodyMeter, run_async: bool) -> str:
@@ -66,11 +45,11 @@ async def load(
                     "this key was used for a different request (another file, resource, format or mode); use a new key",
                 )
             if stored.status_code == 202:  # a job: as it is now
-                job = await jobs.get(conn, uuid.UUID(stored.response["id"]))
+                job = await job_rows.get(conn, uuid.UUID(stored.response["id"]))
                 return Answer(202, job.model_dump(mode="json"), replayed=True)
             return Answer(stored.status_code, stored.response, replayed=True)
     if run_async:
-        job = await jobs.create(conn, upload, meter.bytes_read, api_key_id)
+        job = await job_rows.create(conn, upload, meter.bytes_read, api_key_id)
         answer = Answer(202, job.model_dump(mode="json"), job=job.id)
     else:
         report = await loader.run(conn, upload, spool.chunks_of(body), settings, BodyMeter())
@@ -81,7 +60,7 @@ async def load(
     return answer
 
 
-async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int, principal: Principal):
+async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int, principal: Principal) -> BulkJob:
     """A job, for the key that started it and for admins; to anyone else it does not exist
     (404, not 403: job ids must not tell that other keys are loading)."""
     try:
@@ -89,7 +68,7 @@ async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int,
     except ValueError:
         raise NotFound(f"There is no bulk job '{job_id}'.") from None
     owner = None if principal.is_admin else principal.key_id
-    job = await jobs.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
+    job = await job_rows.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
     if job is None:
         raise NotFound(f"There is no bulk job '{job_id}'.")
     return job

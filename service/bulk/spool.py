@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from service.bulk.reading import BodyMeter, metered
-from service.errors import ServiceError
+from service.errors import REQUEST_TIMEOUT, ServiceError
 
 # Past this a spool moves from memory to disk: small uploads and exports never touch it.
 MEMORY_BYTES = 4 * 1024 * 1024
@@ -23,7 +23,7 @@ READ_CHUNK = 1024 * 1024
 
 
 class UploadTooSlow(ServiceError):
-    status, title, slug = 408, "Request timeout", "request-timeout"
+    kind = REQUEST_TIMEOUT
 
 
 def new_file(directory: Path | None) -> IO[bytes]:

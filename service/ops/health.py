@@ -12,8 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import State
 
 from service.errors import ServiceUnavailable
+from service.kit.app_state import ReadSessionmakerDep, SessionmakerDep
 from service.migrate import is_current_on
 
 READY_TIMEOUT_SECONDS = 2.0
@@ -28,13 +30,13 @@ async def healthz() -> dict:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> dict:
-    state = request.app.state
+async def readyz(request: Request, primary: SessionmakerDep, reads: ReadSessionmakerDep) -> dict:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            current = await _migrations_current(state)
-            if state.read_sessionmaker is not state.sessionmaker:
-                await _reachable(state.read_sessionmaker)
+            # The app's state remembers, between probes, that the migrations were current.
+            current = await _migrations_current(request.app.state, primary)
+            if reads is not primary:
+                await _reachable(reads)
     except TimeoutError:
         raise ServiceUnavailable(
             f"The database did not answer within {READY_TIMEOUT_SECONDS:g} s.", headers=RETRY_AFTER
@@ -49,13 +51,13 @@ async def readyz(request: Request) -> dict:
     return {"status": "ready"}
 
 
-async def _migrations_current(state) -> bool:
+async def _migrations_current(state: State, primary: async_sessionmaker[AsyncSession]) -> bool:
     # Once current, a process stays ready: during a rolling deploy the new version migrates
     # ahead of the old replicas, which must keep serving until they are replaced.
     if getattr(state, "migrations_current", False):
-        await _reachable(state.sessionmaker)
+        await _reachable(primary)
         return True
-    async with state.sessionmaker() as session:
+    async with primary() as session:
         current = await is_current_on(await session.connection())
     state.migrations_current = current
     return current

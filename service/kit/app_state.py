@@ -1,0 +1,30 @@
+"""Dependencies for what the app holds for its whole life (settings, the primary's
+sessionmaker): routers declare them instead of reaching into `request.app.state`, so a handler's
+signature says what it uses."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+
+
+def app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def primary_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions of their own on the primary, for work that outlives or runs beside the request's
+    session (background jobs, streamed exports)."""
+    return request.app.state.sessionmaker
+
+
+def read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The replica's sessionmaker, or the primary's when no replica is configured."""
+    return request.app.state.read_sessionmaker
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(primary_sessionmaker)]
+ReadSessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(read_sessionmaker)]
