@@ -37,7 +37,8 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, agreement_id, today: date, *, for_update: bool = False):
+async def get(session: AsyncSession, agreement_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
+    """(agreement, status) or None."""
     stmt = _select(today).where(Agreement.id == agreement_id).execution_options(populate_existing=True)
     return await kit.one(session, stmt, for_update=for_update, of=Agreement, whole_rows=True)
 
@@ -73,7 +74,7 @@ def filtered(query: AgreementQuery, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date):
+async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
     return await kit.page(session, filtered(query, today), sort, Agreement.id, query, keyed_by=_agreement)
 
 

@@ -1,5 +1,6 @@
 """All SQL about missions, their organisers and participants."""
 
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Row, Select, or_, select
@@ -30,7 +31,7 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, mission_id, today: date, *, for_update: bool = False):
+async def get(session: AsyncSession, mission_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
     """(mission, status) or None."""
     stmt = _select(today).where(Mission.id == mission_id).execution_options(populate_existing=True)
     return await kit.one(session, stmt, for_update=for_update, of=Mission, whole_rows=True)
@@ -71,7 +72,7 @@ def filtered(query: MissionFilters, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date):
+async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
     return await kit.page(session, filtered(query, today), sort, Mission.id, query, keyed_by=_mission)
 
 
