@@ -100,3 +100,11 @@ async def test_an_admin_key_cannot_be_bound_to_a_cluster(client):
     assert len((await client.get("/v1/api-keys")).json()["items"]) == before
     bound = await client.post("/v1/api-keys", json={"name": "x", "scope": "bulk", "cluster": "bound-here"})
     assert bound.status_code == 201 and bound.json()["cluster"] == "bound-here"
+
+
+async def test_a_key_bound_to_a_cluster_is_listed_with_that_clusters_slug(client):
+    cluster = await factories.create(client, "/v1/clusters", factories.cluster())
+    created = await client.post("/v1/api-keys", json={"name": "member", "scope": "write", "cluster": cluster["slug"]})
+    assert created.status_code == 201 and created.json()["cluster"] == cluster["slug"]
+    listed = (await client.get("/v1/api-keys")).json()["items"]
+    assert next(k for k in listed if k["id"] == created.json()["id"])["cluster"] == cluster["slug"]

@@ -29,6 +29,15 @@ async def test_agreement_with_parties_partnership_and_mission(client):
     assert (await client.delete(f"/v1/missions/{mission['id']}")).status_code == 204
 
 
+async def test_an_agreement_names_its_mission_by_id_as_well_as_by_external_id(client):
+    cluster = await factories.create(client, "/v1/clusters", factories.cluster())
+    mission = await factories.create(client, "/v1/missions", factories.mission())
+    body = factories.agreement(clusters=[cluster["slug"]], mission=mission["id"])
+    response = await client.post("/v1/agreements", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["mission"]["id"] == mission["id"]
+
+
 @pytest.mark.parametrize(
     ("fields", "location"),
     [

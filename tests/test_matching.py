@@ -61,6 +61,14 @@ async def test_match_filters(client, clusters):
     assert_problem(await client.get("/v1/clusters/me/matches", params={"sort": "name"}), 422, "query.sort")
 
 
+async def test_a_cluster_is_matched_by_its_id_as_by_its_slug(client, clusters):
+    by_slug = await collect(client, "/v1/clusters/me/matches", {})
+    assert by_slug and await collect(client, f"/v1/clusters/{clusters['me']['id']}/matches", {}) == by_slug
+    missing = await client.get("/v1/clusters/nobody/matches")
+    assert_problem(missing, 404)
+    assert missing.json()["detail"] == "There is no cluster 'nobody'."
+
+
 async def test_opportunity_matches(client, clusters):
     opportunity = await factories.create(client, "/v1/opportunities", factories.opportunity(
         sectors=["photonics"], countries=["US", "DE"], posted_by={"cluster": "me"},

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import ApiKey
+from service.models import ApiKey, Cluster
 
 
 async def by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
@@ -25,6 +25,18 @@ async def listing(session: AsyncSession, include_revoked: bool) -> list[ApiKey]:
     if not include_revoked:
         stmt = stmt.where(ApiKey.revoked_at.is_(None))
     return list(await session.scalars(stmt))
+
+
+async def cluster_id(session: AsyncSession, slug: str) -> uuid.UUID | None:
+    """The cluster a key is bound to, by the slug its issuer gave."""
+    return await session.scalar(select(Cluster.id).where(Cluster.slug == slug))
+
+
+async def cluster_slugs(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The slugs of the clusters keys are bound to, to show beside the keys."""
+    if not ids:
+        return {}
+    return {cid: slug for cid, slug in await session.execute(select(Cluster.id, Cluster.slug).where(Cluster.id.in_(ids)))}
 
 
 def revoke(key: ApiKey, at: datetime) -> None:

@@ -2,24 +2,17 @@
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access import keys, repository
 from service.access.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyInfo
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.kit.clock import Clock
-from service.models import ApiKey, Cluster
+from service.kit.repository import not_found
+from service.models import ApiKey
 
 
-async def _cluster_slugs(session: AsyncSession, rows: list[ApiKey]) -> dict[uuid.UUID, str]:
-    ids = {r.cluster_id for r in rows if r.cluster_id}
-    if not ids:
-        return {}
-    return {cid: slug for cid, slug in await session.execute(select(Cluster.id, Cluster.slug).where(Cluster.id.in_(ids)))}
-
-
-def _info(row: ApiKey, slugs: dict) -> dict:
+def _info(row: ApiKey, slugs: dict[uuid.UUID, str]) -> dict:
     return {
         "id": row.id, "prefix": row.prefix, "name": row.name, "scope": row.scope,
         "cluster": slugs.get(row.cluster_id), "created_at": row.created_at, "revoked_at": row.revoked_at,
@@ -29,7 +22,7 @@ def _info(row: ApiKey, slugs: dict) -> dict:
 async def create(session: AsyncSession, data: ApiKeyCreate) -> ApiKeyCreated:
     cluster_id = None
     if data.cluster:
-        cluster_id = await session.scalar(select(Cluster.id).where(Cluster.slug == data.cluster))
+        cluster_id = await repository.cluster_id(session, data.cluster)
         if cluster_id is None:
             raise InvalidInput.field("body.cluster", f"there is no cluster '{data.cluster}'")
     key, prefix, digest = keys.new_key()
@@ -42,7 +35,7 @@ async def create(session: AsyncSession, data: ApiKeyCreate) -> ApiKeyCreated:
 
 async def listing(session: AsyncSession, include_revoked: bool = False) -> list[ApiKeyInfo]:
     rows = await repository.listing(session, include_revoked)
-    slugs = await _cluster_slugs(session, rows)
+    slugs = await repository.cluster_slugs(session, {r.cluster_id for r in rows if r.cluster_id})
     return [ApiKeyInfo(**_info(r, slugs)) for r in rows]
 
 
@@ -55,6 +48,6 @@ async def revoke(session: AsyncSession, ref: str, clock: Clock) -> None:
         found = await repository.by_prefix(session, ref)
         row = found and await repository.get(session, found.id, for_update=True)
     if row is None:
-        raise NotFound(f"There is no API key '{ref}'.")
+        raise not_found("API key", ref)
     repository.revoke(row, clock.now())
     await session.flush()

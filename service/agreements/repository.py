@@ -1,15 +1,17 @@
 """All SQL about cooperation agreements."""
 
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, case, select
+from sqlalchemy import Row, Select, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from service.agreements.schemas import AgreementQuery
+from service.kit import repository as kit
 from service.kit.filters import any_country, matches_text
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
-from service.models import Agreement, AgreementParty, Cluster, Partnership
+from service.kit.pagination import Sort, SortField
+from service.models import Agreement, AgreementParty, Cluster, Mission, Partnership
 
 SORTS = {
     "signed_on": SortField(Agreement.signed_on, date, nullable=True),
@@ -35,11 +37,19 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, agreement_id, today: date, *, for_update: bool = False):
+async def get(session: AsyncSession, agreement_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
+    """(agreement, status) or None."""
     stmt = _select(today).where(Agreement.id == agreement_id).execution_options(populate_existing=True)
-    if for_update:
-        stmt = stmt.with_for_update(of=Agreement)
-    return (await session.execute(stmt)).one_or_none()
+    return await kit.one(session, stmt, for_update=for_update, of=Agreement, whole_rows=True)
+
+
+async def mission_id(session: AsyncSession, ref: str) -> uuid.UUID | None:
+    """The id of the mission an agreement names, by id or by external_id."""
+    try:
+        clause = or_(Mission.id == uuid.UUID(ref), Mission.external_id == ref)
+    except ValueError:
+        clause = Mission.external_id == ref
+    return await session.scalar(select(Mission.id).where(clause))
 
 
 def filtered(query: AgreementQuery, today: date) -> Select:
@@ -64,8 +74,9 @@ def filtered(query: AgreementQuery, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date):
-    stmt = order_and_seek(filtered(query, today), sort, Agreement.id, query.cursor, query.limit)
-    rows = list(await session.execute(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda r: getattr(r.Agreement, sort.name), lambda r: r.Agreement.id)
-    return rows[: query.limit], cursor
+async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
+    return await kit.page(session, filtered(query, today), sort, Agreement.id, query, keyed_by=_agreement)
+
+
+def _agreement(row: Row) -> Agreement:
+    return row.Agreement

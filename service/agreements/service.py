@@ -3,20 +3,22 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
 from service.agreements import repository
 from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
+from service.kit.repository import id_or_404, not_found, or_404
 from service.models import Agreement as AgreementRow
-from service.models import AgreementParty, Cluster, Mission, Partnership
+from service.models import AgreementParty, Cluster, Partnership
 from service.sectors.service import ensure_known
 
+KIND = "agreement"
 DEFAULT_SORT = "-signed_on"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
 AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
@@ -40,18 +42,10 @@ def as_input(agreement: Agreement) -> dict:
     return data
 
 
-def _agreement_id(ref: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        raise NotFound(f"There is no agreement '{ref}'.") from None
-
-
-async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
-    found = await repository.get(session, _agreement_id(ref), today, for_update=for_update)
-    if found is None:
-        raise _not_found(ref)
-    return found
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> Row:
+    """(agreement, status); agreements are known by id only."""
+    found = repository.get(session, id_or_404(ref, KIND), today, for_update=for_update)
+    return await or_404(found, KIND, ref)
 
 
 async def get(session: AsyncSession, ref: str, today: date) -> Agreement:
@@ -68,18 +62,10 @@ async def _mission_id(session: AsyncSession, ref: str | None) -> uuid.UUID | Non
     """A mission by id or external_id."""
     if ref is None:
         return None
-    try:
-        clause = or_(Mission.id == uuid.UUID(ref), Mission.external_id == ref)
-    except ValueError:
-        clause = Mission.external_id == ref
-    found = await session.scalar(select(Mission.id).where(clause))
+    found = await repository.mission_id(session, ref)
     if found is None:
         raise InvalidInput.field("body.mission", f"there is no mission '{ref}'")
     return found
-
-
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no agreement '{ref}'.")
 
 
 async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate, write: Write, what: str) -> None:
@@ -130,7 +116,7 @@ async def update(
 ) -> Agreement:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    write.check(current, [p.cluster_id for p in row.parties], _not_found(ref))
+    write.check(current, [p.cluster_id for p in row.parties], not_found(KIND, ref))
     data = merge(AgreementCreate, as_input(current), patch)
     await _apply(session, row, data, write, "update")
     await flush(session, duplicate=_duplicate(data))
@@ -139,6 +125,6 @@ async def update(
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), [p.cluster_id for p in row.parties], _not_found(ref))
+    write.check(to_schema(row, status), [p.cluster_id for p in row.parties], not_found(KIND, ref))
     await session.delete(row)
     await flush(session)

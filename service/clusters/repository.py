@@ -6,9 +6,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clusters.schemas import ClusterQuery
+from service.kit import repository as kit
 from service.kit.filters import matches_text, overlaps
 from service.kit.lookup import ref_clause
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.kit.pagination import Sort, SortField
 from service.models import Cluster, Partnership, PartnershipMember
 
 SORTS = {
@@ -28,10 +29,7 @@ def _select() -> Select:
 
 
 async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Cluster | None:
-    stmt = _select().where(ref_clause(Cluster, ref))
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    return await kit.one(session, _select().where(ref_clause(Cluster, ref)), for_update=for_update)
 
 
 def filtered(query: ClusterQuery) -> Select:
@@ -57,7 +55,4 @@ def filtered(query: ClusterQuery) -> Select:
 
 
 async def page(session: AsyncSession, query: ClusterQuery, sort: Sort) -> tuple[list[Cluster], str | None]:
-    stmt = order_and_seek(filtered(query), sort, Cluster.id, query.cursor, query.limit)
-    rows = list(await session.scalars(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda c: getattr(c, sort.name), lambda c: c.id)
-    return rows[: query.limit], cursor
+    return await kit.page(session, filtered(query), sort, Cluster.id, query)

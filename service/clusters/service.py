@@ -5,10 +5,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.clusters import repository
 from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
-from service.errors import NotFound
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
+from service.kit.repository import not_found, or_404
 from service.models import Cluster as ClusterRow
 from service.sectors.service import ensure_known
 
@@ -34,10 +34,7 @@ def as_input(cluster: Cluster) -> dict:
 
 
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> ClusterRow:
-    row = await repository.get(session, ref, for_update=for_update)
-    if row is None:
-        raise _not_found(ref)
-    return row
+    return await or_404(repository.get(session, ref, for_update=for_update), "cluster", ref)
 
 
 async def get(session: AsyncSession, ref: str) -> Cluster:
@@ -64,14 +61,10 @@ async def create(session: AsyncSession, data: ClusterCreate, write: Write) -> Cl
     return await _save(session, row, data.slug)
 
 
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no cluster '{ref}'.")
-
-
 async def update(session: AsyncSession, ref: str, patch: ClusterPatch, write: Write) -> Cluster:
     row = await _get_row(session, ref, for_update=True)
     current = Cluster.model_validate(row)
-    write.check(current, [row.id], _not_found(ref))
+    write.check(current, [row.id], not_found("cluster", ref))
     merged = merge(ClusterCreate, as_input(current), patch)
     await ensure_known(session, merged.sectors)
     for column, value in _columns(merged).items():
@@ -81,7 +74,7 @@ async def update(session: AsyncSession, ref: str, patch: ClusterPatch, write: Wr
 
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    write.check(Cluster.model_validate(row), [row.id], _not_found(ref))
+    write.check(Cluster.model_validate(row), [row.id], not_found("cluster", ref))
     await session.delete(row)
     await flush(
         session,

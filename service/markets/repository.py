@@ -4,7 +4,8 @@ from sqlalchemy import Select, String, column, func, literal, select, true, unio
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.kit import repository as kit
+from service.kit.pagination import Sort, SortField
 from service.markets.schemas import TargetMarketQuery
 from service.models import Agreement, Cluster, MarketProfile, Mission, Partnership
 
@@ -60,10 +61,7 @@ async def get(session: AsyncSession, country: str) -> dict | None:
 
 
 async def get_profile(session: AsyncSession, country: str, *, for_update: bool = False) -> MarketProfile | None:
-    stmt = select(MarketProfile).where(MarketProfile.country == country)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    return await kit.one(session, select(MarketProfile).where(MarketProfile.country == country), for_update=for_update)
 
 
 async def page(session: AsyncSession, query: TargetMarketQuery, sort: Sort) -> tuple[list[dict], str | None]:
@@ -72,7 +70,6 @@ async def page(session: AsyncSession, query: TargetMarketQuery, sort: Sort) -> t
         stmt = stmt.where(MARKETS.c.country.in_(query.country))
     if query.has_profile is not None:
         stmt = stmt.where(MarketProfile.country.isnot(None) if query.has_profile else MarketProfile.country.is_(None))
-    stmt = order_and_seek(stmt, sort, MARKETS.c.country, query.cursor, query.limit, id_type=str)
-    rows = [_as_dict(r) for r in await session.execute(stmt)]
-    cursor = next_cursor(rows, sort, query.limit, lambda m: m[sort.name], lambda m: m["country"])
-    return rows[: query.limit], cursor
+    # Whole rows keyed by themselves: the counts sorted on and the country are columns of the row.
+    rows, cursor = await kit.page(session, stmt, sort, MARKETS.c.country, query, id_type=str, keyed_by=kit.itself)
+    return [_as_dict(r) for r in rows], cursor

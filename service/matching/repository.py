@@ -25,12 +25,14 @@ the answer. Otherwise (a sparse profile, a deep page) every candidate is scored.
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import String, Uuid, bindparam, text
+from sqlalchemy import String, Uuid, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit.lookup import ref_clause
 from service.kit.pagination import Cursor
 from service.matching.schemas import MatchQuery
+from service.models import Cluster
 
 COMPLEMENTARY_SECTORS = 5
 COMPLEMENTS = f"""
@@ -108,6 +110,11 @@ class Seeker:
     region: str | None
     complements: list[str]
     excluded: list[uuid.UUID]
+
+
+async def cluster_id(session: AsyncSession, ref: str) -> uuid.UUID | None:
+    """The id of the cluster a client names by id or slug, to match partners for."""
+    return await session.scalar(select(Cluster.id).where(ref_clause(Cluster, ref)))
 
 
 async def seeker(session: AsyncSession, kind: str, seeker_id: uuid.UUID) -> Seeker | None:

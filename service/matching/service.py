@@ -2,15 +2,12 @@
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import NotFound
-from service.kit.lookup import ref_clause
 from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort, sortable
+from service.kit.repository import not_found
 from service.matching import repository
 from service.matching.schemas import Match, MatchQuery
-from service.models import Cluster
 
 # Matches are ranked by score only.
 SORTS = {"score": SortField(None, int)}
@@ -47,14 +44,14 @@ async def _matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID | None
     sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
     profile = await repository.seeker(session, kind, seeker_id) if seeker_id else None
     if profile is None:
-        raise NotFound(f"There is no {kind} '{ref}'.")
+        raise not_found(kind, ref)
     scope = cursor_scope(kind, seeker_id)
     cursor = decode_cursor(query.cursor, sort, uuid.UUID, scope) if query.cursor else None
     return _page(await repository.matches(session, kind, profile, query, cursor), query, sort, scope)
 
 
 async def for_cluster(session: AsyncSession, ref: str, query: MatchQuery) -> Page[Match]:
-    cluster_id = await session.scalar(select(Cluster.id).where(ref_clause(Cluster, ref)))
+    cluster_id = await repository.cluster_id(session, ref)
     return await _matches(session, "cluster", cluster_id, query, ref)
 
 

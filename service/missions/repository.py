@@ -1,13 +1,15 @@
 """All SQL about missions, their organisers and participants."""
 
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.kit import repository as kit
 from service.kit.filters import matches_text, overlaps
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.kit.pagination import Sort, SortField
 from service.missions import status
 from service.missions.schemas import MissionFilters, MissionQuery
 from service.models import Cluster, Mission, MissionOrganiser, MissionParticipant, Partnership
@@ -29,12 +31,10 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, mission_id, today: date, *, for_update: bool = False):
+async def get(session: AsyncSession, mission_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
     """(mission, status) or None."""
     stmt = _select(today).where(Mission.id == mission_id).execution_options(populate_existing=True)
-    if for_update:
-        stmt = stmt.with_for_update(of=Mission)
-    return (await session.execute(stmt)).one_or_none()
+    return await kit.one(session, stmt, for_update=for_update, of=Mission, whole_rows=True)
 
 
 def organised_by(slugs: list[str]):
@@ -72,11 +72,12 @@ def filtered(query: MissionFilters, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date):
-    stmt = order_and_seek(filtered(query, today), sort, Mission.id, query.cursor, query.limit)
-    rows = list(await session.execute(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda r: getattr(r.Mission, sort.name), lambda r: r.Mission.id)
-    return rows[: query.limit], cursor
+async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
+    return await kit.page(session, filtered(query, today), sort, Mission.id, query, keyed_by=_mission)
+
+
+def _mission(row: Row) -> Mission:
+    return row.Mission
 
 
 async def all_matching(session: AsyncSession, filters: MissionFilters, today: date, cap: int):

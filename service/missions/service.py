@@ -3,6 +3,7 @@
 import uuid
 from datetime import date
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -10,6 +11,7 @@ from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
+from service.kit.repository import id_or_404, not_found, or_404
 from service.missions import repository
 from service.missions.schemas import (
     Mission,
@@ -25,6 +27,7 @@ from service.models import Mission as MissionRow
 from service.partnerships import repository as partnership_repository
 from service.sectors.service import ensure_known
 
+KIND = "mission"
 DEFAULT_SORT = "starts_on"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
 MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
@@ -60,18 +63,10 @@ def as_input(mission: Mission) -> dict:
     return data
 
 
-def _mission_id(ref: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        raise NotFound(f"There is no mission '{ref}'.") from None
-
-
-async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
-    found = await repository.get(session, _mission_id(ref), today, for_update=for_update)
-    if found is None:
-        raise _not_found(ref)
-    return found
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> Row:
+    """(mission, status); missions are known by id only."""
+    found = repository.get(session, id_or_404(ref, KIND), today, for_update=for_update)
+    return await or_404(found, KIND, ref)
 
 
 async def get(session: AsyncSession, ref: str, today: date) -> Mission:
@@ -144,10 +139,6 @@ async def _check_organisers(session: AsyncSession, write: Write, before: list[Mi
             raise Forbidden("A key bound to a cluster may add or drop as organiser only partnerships its cluster coordinates.")
 
 
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no mission '{ref}'.")
-
-
 async def create(session: AsyncSession, data: MissionCreate, today: date, write: Write, **origin) -> Mission:
     """Create a mission; origin holds calendar fields (source_id, source_uid...) for imports."""
     await ensure_known(session, data.sectors)
@@ -182,13 +173,13 @@ async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, t
 async def update(session: AsyncSession, ref: str, patch: MissionPatch, write: Write, today: date) -> Mission:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    write.check(current, _organising_clusters(row.organisers), _not_found(ref))
+    write.check(current, _organising_clusters(row.organisers), not_found(KIND, ref))
     return await replace(session, row, merge(MissionCreate, as_input(current), patch), today, write)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), _organising_clusters(row.organisers), _not_found(ref))
+    write.check(to_schema(row, status), _organising_clusters(row.organisers), not_found(KIND, ref))
     await session.delete(row)
     await flush(session, referenced="The mission is still referenced (an agreement signed at it); remove that link first.")
 

@@ -2,13 +2,14 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.kit import repository as kit
 from service.kit.filters import any_country, matches_text, overlaps
 from service.kit.lookup import ref_clause
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.kit.pagination import Sort, SortField
 from service.models import Cluster, Partnership, PartnershipMember
 from service.partnerships.schemas import PartnershipQuery
 
@@ -30,9 +31,7 @@ def _select() -> Select:
 
 async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Partnership | None:
     stmt = _select().where(ref_clause(Partnership, ref)).execution_options(populate_existing=True)
-    if for_update:
-        stmt = stmt.with_for_update(of=Partnership)
-    return (await session.scalars(stmt)).one_or_none()
+    return await kit.one(session, stmt, for_update=for_update, of=Partnership)
 
 
 def filtered(query: PartnershipQuery) -> Select:
@@ -60,10 +59,12 @@ def filtered(query: PartnershipQuery) -> Select:
 
 
 async def page(session: AsyncSession, query: PartnershipQuery, sort: Sort) -> tuple[list[Partnership], str | None]:
-    stmt = order_and_seek(filtered(query), sort, Partnership.id, query.cursor, query.limit)
-    rows = list(await session.scalars(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda p: getattr(p, sort.name), lambda p: p.id)
-    return rows[: query.limit], cursor
+    return await kit.page(session, filtered(query), sort, Partnership.id, query)
+
+
+def touch(row: Partnership) -> None:
+    """Mark the partnership changed now, as its own columns' changes do."""
+    row.updated_at = func.statement_timestamp()
 
 
 async def coordinated_by(session: AsyncSession, cluster_id, partnership_ids) -> set:

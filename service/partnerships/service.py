@@ -2,7 +2,6 @@
 
 from uuid import UUID
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -11,6 +10,7 @@ from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
 from service.kit.problem import FieldError
+from service.kit.repository import not_found, or_404
 from service.models import Cluster, PartnershipMember
 from service.models import Partnership as PartnershipRow
 from service.partnerships import repository
@@ -38,10 +38,7 @@ def as_input(partnership: Partnership) -> dict:
 
 
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> PartnershipRow:
-    row = await repository.get(session, ref, for_update=for_update)
-    if row is None:
-        raise _not_found(ref)
-    return row
+    return await or_404(repository.get(session, ref, for_update=for_update), "partnership", ref)
 
 
 async def _reloaded(session: AsyncSession, row: PartnershipRow) -> Partnership:
@@ -98,10 +95,6 @@ def _coordinators(pairs: list[tuple[UUID, str]]) -> list[UUID]:
     return [cluster_id for cluster_id, role in pairs if role == "coordinator"]
 
 
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no partnership '{ref}'.")
-
-
 async def create(session: AsyncSession, data: PartnershipCreate, write: Write) -> Partnership:
     await ensure_known(session, data.sectors)
     pairs = await _resolve_members(session, data.members)
@@ -118,7 +111,7 @@ async def create(session: AsyncSession, data: PartnershipCreate, write: Write) -
 async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write: Write) -> Partnership:
     row = await _get_row(session, ref, for_update=True)
     current = Partnership.model_validate(row)
-    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
+    write.check(current, _coordinators(_pairs(current)), not_found("partnership", ref))
     merged = merge(PartnershipCreate, as_input(current), patch)
     await ensure_known(session, merged.sectors)
     pairs = await _resolve_members(session, merged.members)
@@ -126,7 +119,7 @@ async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write
     write.principal.leaves_others_as_they_stand(_coordinators(_pairs(current)), _coordinators(pairs), "a coordinator")
     _apply(row, merged)
     if _set_members(row, pairs):
-        row.updated_at = func.statement_timestamp()  # a membership change is a change of the partnership
+        repository.touch(row)  # a membership change is a change of the partnership
     await flush(session, duplicate=f"A partnership with slug '{merged.slug}' already exists.")
     return await _reloaded(session, row)
 
@@ -134,7 +127,7 @@ async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
     current = Partnership.model_validate(row)
-    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
+    write.check(current, _coordinators(_pairs(current)), not_found("partnership", ref))
     await session.delete(row)
     await flush(session, referenced=f"Partnership '{row.slug}' is still referenced; remove those links first.")
 
@@ -162,12 +155,12 @@ async def _change_members(session, ref, write: Write, members_after) -> Partners
     members_after(current) returns the new [(cluster id, role)] list."""
     row = await _get_row(session, ref, for_update=True)
     current = Partnership.model_validate(row)
-    write.check(current, _coordinators(_pairs(current)), _not_found(ref))
+    write.check(current, _coordinators(_pairs(current)), not_found("partnership", ref))
     pairs = await members_after(current)
     write.principal.keeps(_coordinators(pairs), "the partnership")
     write.principal.leaves_others_as_they_stand(_coordinators(_pairs(current)), _coordinators(pairs), "a coordinator")
     if _set_members(row, pairs):
-        row.updated_at = func.statement_timestamp()
+        repository.touch(row)
     await flush(session)
     return await _reloaded(session, row)
 

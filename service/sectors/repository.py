@@ -3,8 +3,9 @@ from collections.abc import Iterable
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit import repository as kit
 from service.kit.lookup import like_pattern
-from service.kit.pagination import Sort, SortField, next_cursor, order_and_seek
+from service.kit.pagination import Sort, SortField
 from service.models import Agreement, CalendarSource, Cluster, Mission, Opportunity, Partnership, Sector
 from service.sectors.schemas import SectorQuery
 
@@ -18,10 +19,7 @@ SECTOR_COLUMNS = [
 
 
 async def get(session: AsyncSession, code: str, *, for_update: bool = False) -> Sector | None:
-    stmt = select(Sector).where(Sector.code == code)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+    return await kit.one(session, select(Sector).where(Sector.code == code), for_update=for_update)
 
 
 async def known_codes(session: AsyncSession, codes: Iterable[str]) -> set[str]:
@@ -44,7 +42,4 @@ async def page(session: AsyncSession, query: SectorQuery, sort: Sort) -> tuple[l
     if query.q:
         pattern = like_pattern(query.q)
         stmt = stmt.where(or_(Sector.name.ilike(pattern), Sector.code.ilike(pattern)))
-    stmt = order_and_seek(stmt, sort, Sector.code, query.cursor, query.limit, id_type=str)
-    rows = list(await session.scalars(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda s: getattr(s, sort.name), lambda s: s.code)
-    return rows[: query.limit], cursor
+    return await kit.page(session, stmt, sort, Sector.code, query, id_type=str)

@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
+from service.kit.repository import or_404
 from service.models import Sector as SectorRow
 from service.sectors import repository
 from service.sectors.schemas import Sector, SectorCreate, SectorPatch, SectorQuery
@@ -27,10 +28,7 @@ async def ensure_known(session: AsyncSession, codes: Iterable[str], location: st
 
 
 async def _get_row(session: AsyncSession, code: str, for_update: bool = False) -> SectorRow:
-    row = await repository.get(session, code, for_update=for_update)
-    if row is None:
-        raise NotFound(f"There is no sector '{code}'.")
-    return row
+    return await or_404(repository.get(session, code, for_update=for_update), "sector", code)
 
 
 async def get(session: AsyncSession, code: str) -> Sector:
