@@ -5,6 +5,17 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from service.config import CalendarSettings, Settings
+
+
+def local_feed_settings(**calendar) -> Settings:
+    """App settings for tests whose feeds come from a FeedServer: loopback is allowed, which
+    the address guard otherwise refuses (and never fetched from for real hosts)."""
+    return Settings(
+        database_url="postgresql://unused/never-connected",
+        calendar=CalendarSettings(allow_networks=["127.0.0.1/32"], **calendar),
+    )
+
 
 @dataclass
 class Route:

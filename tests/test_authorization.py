@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from service.config import CalendarSettings, Settings
 from tests import factories
 from tests.conftest import issue_key, make_client
-from tests.feeds import FeedServer, Route
+from tests.feeds import FeedServer, Route, local_feed_settings
 
 TABLES = (
     "clusters", "partnerships", "partnership_members", "missions", "mission_organisers", "mission_participants",
@@ -97,10 +96,7 @@ def feed():
 
 @pytest.fixture
 def settings():
-    return Settings(
-        database_url="postgresql://unused/never-connected",
-        calendar=CalendarSettings(allow_networks=["127.0.0.1/32"], fetch_timeout_seconds=2),
-    )
+    return local_feed_settings(fetch_timeout_seconds=2)
 
 
 @pytest.fixture

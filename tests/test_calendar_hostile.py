@@ -8,9 +8,8 @@ import pytest
 
 from service.calendar.isolation import FeedReader
 from service.calendar.parse import Defaults, FeedRejected
-from service.config import CalendarSettings, Settings
 from tests import factories
-from tests.feeds import FeedServer, Route, big_calendar
+from tests.feeds import FeedServer, Route, big_calendar, local_feed_settings
 from tests.lists import collect
 from tests.problems import assert_problem
 
@@ -20,10 +19,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def settings():
-    return Settings(
-        database_url="postgresql://unused/never-connected",
-        calendar=CalendarSettings(allow_networks=["127.0.0.1/32"], max_feed_bytes=8 * 2**20, parse_timeout_seconds=1),
-    )
+    return local_feed_settings(max_feed_bytes=8 * 2**20, parse_timeout_seconds=1)
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ import json
 
 import pytest
 
-from service.config import CalendarSettings, Settings
 from tests import factories
 from tests.conftest import issue_key, make_client
-from tests.feeds import FeedServer, Route
+from tests.feeds import FeedServer, Route, local_feed_settings
 from tests.lists import collect
 from tests.problems import assert_problem
 from tests.test_calendar_sync import ICS, calendar, event
@@ -18,10 +17,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def settings():
-    return Settings(
-        database_url="postgresql://unused/never-connected",
-        calendar=CalendarSettings(allow_networks=["127.0.0.1/32"], fetch_timeout_seconds=2),
-    )
+    return local_feed_settings(fetch_timeout_seconds=2)
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from icalendar import Calendar
 
 from service.calendar.fetch import FeedRejected, allowed, destination, fetch
 from service.calendar.service import fetch_policy
-from service.config import CalendarSettings, Settings
+from service.config import CalendarSettings
 from tests import factories
-from tests.feeds import FeedServer, Route
+from tests.feeds import FeedServer, Route, local_feed_settings
 from tests.lists import collect
 from tests.problems import assert_problem
 
@@ -19,10 +19,7 @@ ICS = {"Content-Type": "text/calendar"}
 
 @pytest.fixture
 def settings():
-    return Settings(
-        database_url="postgresql://unused/never-connected",
-        calendar=CalendarSettings(allow_networks=["127.0.0.1/32"], fetch_timeout_seconds=1.5, max_feed_bytes=300_000),
-    )
+    return local_feed_settings(fetch_timeout_seconds=1.5, max_feed_bytes=300_000)
 
 
 @pytest.fixture

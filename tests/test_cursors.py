@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from service.agreements import repository as agreements
 from service.clusters import repository as clusters
-from service.config import CalendarSettings, CursorSettings, Settings
+from service.config import CursorSettings
 from service.kit.pagination import SortField, encode_cursor, parse_sort, signing_key
 from service.markets import repository as markets
 from service.matching import service as matching
@@ -24,6 +24,7 @@ from service.missions import repository as missions
 from service.opportunities import search_plan as search
 from service.sectors import repository as sectors
 from tests import factories
+from tests.feeds import local_feed_settings
 from tests.problems import assert_problem
 
 
@@ -31,7 +32,7 @@ from tests.problems import assert_problem
 def settings():
     # Calendar sources are registered on loopback (never fetched here): source URLs are
     # checked when registered, and a made-up host name would not resolve.
-    return Settings(database_url="postgresql://unused/never-connected", calendar=CalendarSettings(allow_networks=["127.0.0.1/32"]))
+    return local_feed_settings()
 
 
 @pytest.fixture
