@@ -4,12 +4,10 @@ import ipaddress
 import uuid
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from service.access.principal import SYSTEM_WRITE, Write
-from service.calendar import ics, sync
+from service.calendar import ics, repository, sync
 from service.calendar.fetch import FetchPolicy, check_url, fetch
 from service.calendar.isolation import reader
 from service.calendar.parse import Defaults, FeedRejected
@@ -22,61 +20,44 @@ from service.calendar.schemas import (
     SyncReport,
 )
 from service.config import CalendarSettings
-from service.errors import Forbidden, InvalidInput, NotFound
+from service.errors import Forbidden, InvalidInput
 from service.kit.clock import Clock
 from service.kit.lookup import flush, resolve
-from service.kit.pagination import Page, SortField, next_cursor, order_and_seek, parse_sort, sortable
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
+from service.kit.repository import id_or_404, or_404
 from service.missions import repository as missions_repository
 from service.missions import service as missions
 from service.models import CalendarSource as SourceRow
-from service.models import Cluster, Sector
+from service.models import Cluster
 from service.sectors.service import ensure_known
 
 FEED_CAP = 5000
-SORTS = {"url": SortField(SourceRow.url, str)}
-DEFAULT_SORT = "url"
-CalendarSourceListQuery = sortable(CalendarSourceQuery, SORTS, DEFAULT_SORT)
+SOURCE = "calendar source"
+CalendarSourceListQuery = sortable(CalendarSourceQuery, repository.SORTS, repository.DEFAULT_SORT)
 
 
 # Feeds out --------------------------------------------------------------------------------
-
-
-async def _sector_names(session: AsyncSession) -> dict[str, str]:
-    return {code: name for code, name in await session.execute(select(Sector.code, Sector.name))}
 
 
 async def missions_calendar(session: AsyncSession, query: MissionFeedQuery, today: date) -> bytes:
     rows = await missions_repository.all_matching(session, query, today, FEED_CAP)
     selected = [missions.to_schema(r.Mission, r.status) for r in rows]
     return ics.calendar(
-        selected, await _sector_names(session), name="Missions", include_deadlines="deadlines" in query.include
+        selected, await repository.sector_names(session), name="Missions", include_deadlines="deadlines" in query.include
     )
 
 
 async def mission_calendar(session: AsyncSession, ref: str, today: date, include_deadlines: bool) -> bytes:
     mission = await missions.get(session, ref, today)
-    return ics.calendar([mission], await _sector_names(session), name=mission.title, include_deadlines=include_deadlines)
+    return ics.calendar([mission], await repository.sector_names(session), name=mission.title, include_deadlines=include_deadlines)
 
 
 # Sources -----------------------------------------------------------------------------------
 
 
-def _source_id(ref: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        raise NotFound(f"There is no calendar source '{ref}'.") from None
-
-
 async def _get_row(session: AsyncSession, ref: str, *, for_update: bool = False) -> SourceRow:
-    stmt = select(SourceRow).where(SourceRow.id == _source_id(ref)).options(selectinload(SourceRow.cluster))
-    if for_update:
-        stmt = stmt.with_for_update()
-    row = (await session.scalars(stmt)).one_or_none()
-    if row is None:
-        raise _not_found(ref)
-    return row
+    return await or_404(repository.get(session, id_or_404(ref, SOURCE), for_update=for_update), SOURCE, ref)
 
 
 async def get(session: AsyncSession, ref: str) -> CalendarSource:
@@ -84,19 +65,13 @@ async def get(session: AsyncSession, ref: str) -> CalendarSource:
 
 
 async def list_page(session: AsyncSession, query: CalendarSourceQuery) -> Page[CalendarSource]:
-    sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
-    stmt = order_and_seek(select(SourceRow).options(selectinload(SourceRow.cluster)), sort, SourceRow.id, query.cursor, query.limit)
-    rows = list(await session.scalars(stmt))
-    cursor = next_cursor(rows, sort, query.limit, lambda r: r.url, lambda r: r.id)
-    return Page[CalendarSource](items=[CalendarSource.model_validate(r) for r in rows[: query.limit]], next_cursor=cursor)
+    sort = parse_sort(query.sort, repository.SORTS, default=repository.DEFAULT_SORT)
+    rows, cursor = await repository.page(session, query, sort)
+    return Page[CalendarSource](items=[CalendarSource.model_validate(r) for r in rows], next_cursor=cursor)
 
 
 def _duplicate(data) -> str:
     return f"A calendar source with URL {data.url} is already registered."
-
-
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no calendar source '{ref}'.")
 
 
 async def _check_url(url: str, settings: CalendarSettings) -> None:

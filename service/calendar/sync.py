@@ -10,39 +10,25 @@ CANCELLED, are cancelled, never deleted.
 import hashlib
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from service.access.principal import SYSTEM, SYSTEM_WRITE, Principal
+from service.calendar import repository
 from service.calendar.parse import FeedEvent, Rejection
 from service.calendar.schemas import Rejected, SyncReport
 from service.missions import service as missions
-from service.models import Mission, MissionOrganiser
+from service.models import Mission
 
 
 def fingerprint(event: FeedEvent) -> str:
     return hashlib.sha256(event.mission.model_dump_json().encode()).hexdigest()
 
 
-async def _missions_of(session: AsyncSession, source_id) -> dict[str, Mission]:
-    """The missions taken from a source (or from uploads when source_id is None), locked."""
-    owner = Mission.source_id == source_id if source_id else Mission.source_id.is_(None)
-    stmt = (
-        select(Mission)
-        .where(owner, Mission.source_uid.isnot(None))
-        .options(selectinload(Mission.organisers).selectinload(MissionOrganiser.cluster),
-                 selectinload(Mission.organisers).selectinload(MissionOrganiser.partnership))
-        .with_for_update(of=Mission)
-    )
-    return {m.source_uid: m for m in await session.scalars(stmt)}
-
-
 async def apply(
     session: AsyncSession, source_id, results: list[FeedEvent | Rejection], today: date, report: SyncReport,
     *, cancel_missing: bool, principal: Principal = SYSTEM,
 ) -> SyncReport:
-    existing = await _missions_of(session, source_id)
+    existing = await repository.missions_of(session, source_id)
     seen: set[str] = set()
     for result in results:
         if isinstance(result, Rejection):
