@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.calendar import service as calendar_sources
+from service.calendar import repository as calendar_sources
 from service.clusters import repository as clusters
 from service.kit.pagination import sort_tokens
 from tests import factories
