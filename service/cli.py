@@ -112,6 +112,29 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Tasks run at once (default: TASKS__CONCURRENCY).")] = None,
+) -> None:
+    """Run a background worker: bulk jobs, calendar syncs, webhook deliveries, alerts, upkeep.
+    Run as many as needed, on any machine that reaches the database; stop with SIGTERM."""
+    from service.db import create_sessionmaker, database_url
+    from service.kit.clock import Clock
+    from service.tasks.runtime import Resources
+    from service.tasks.worker import run_worker
+
+    _setup_logging()
+    settings = get_settings()
+
+    async def work(engine: AsyncEngine) -> None:
+        await _prepare(engine, demo=False)
+        service = Resources(create_sessionmaker(engine, settings), settings, Clock())
+        await run_worker(database_url(settings), service, concurrency or settings.tasks.concurrency,
+                         install_signal_handlers=True)
+
+    _on_database(work)
+
+
+@app.command()
 def migrate() -> None:
     """Apply all migrations to the database."""
     _setup_logging()

@@ -123,6 +123,17 @@ class BulkSettings(BaseModel):
     max_exports_per_client: int = Field(2, ge=1, description="Exports one client may run at once; more answer 429.")
 
 
+class TaskSettings(BaseModel):
+    in_process_worker: bool = Field(
+        True, description="`partnerships serve` also runs a task worker in its own process (turn off where "
+        "`partnerships worker` processes run beside it).",
+    )
+    concurrency: int = Field(4, ge=1, le=64, description="Tasks one worker runs at once (`partnerships worker --concurrency`).")
+    stalled_after_seconds: float = Field(
+        30.0, gt=0, description="A worker silent this long is taken for dead: its running tasks are retried.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
@@ -204,6 +215,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     log: LogSettings = LogSettings()
     cors: CorsSettings = CorsSettings()
+    tasks: TaskSettings = TaskSettings()
 
 
 @lru_cache

@@ -1,11 +1,13 @@
 """The application factory."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import __version__, docs, openapi, ops
@@ -20,6 +22,7 @@ from service.calendar.router import sources as calendar_sources
 from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
+from service.events.router import router as events_router
 from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
@@ -30,6 +33,8 @@ from service.ops.error_handlers import register_error_handlers
 from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
+from service.tasks.runtime import Resources
+from service.tasks.worker import run_worker
 
 DESCRIPTION = """\
 Cluster organisations, the European Strategic Cluster Partnerships they form, the
@@ -52,7 +57,19 @@ V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
+    events_router,
 )
+
+
+def _in_process_worker(url: URL, app: FastAPI, settings: Settings) -> asyncio.Task[None] | None:
+    """The task worker `partnerships serve` runs beside the API, so that one process does
+    everything on a single machine (TASKS__IN_PROCESS_WORKER turns it off)."""
+    if not settings.tasks.in_process_worker:
+        return None
+    service = Resources(app.state.sessionmaker, settings, app.state.clock)
+    return asyncio.create_task(
+        run_worker(url, service, settings.tasks.concurrency, install_signal_handlers=False), name="task worker"
+    )
 
 
 def _lifespan(
@@ -65,7 +82,8 @@ def _lifespan(
         if sessionmaker is not None:
             yield
             return
-        engine = create_engine(database_url(settings), settings)
+        url = database_url(settings)
+        engine = create_engine(url, settings)
         app.state.engine = engine
         app.state.sessionmaker = app.state.read_sessionmaker = create_sessionmaker(engine, settings)
         watch_pool("primary", engine)
@@ -81,9 +99,13 @@ def _lifespan(
         # about 100 ms to 10-20 ms, and 10-50% more requests per second.
         gc.freeze()
         gc.set_threshold(10_000, 10, 10)
+        worker = _in_process_worker(url, app, settings)
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
             await engine.dispose()
             if replica is not None:
                 await replica.dispose()

@@ -13,6 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 MIGRATION_LOCK_ID = 7_326_482_001
 
 
+def described_by_models(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Whether autogenerate compares an object with the models: not Alembic's own table, nor
+    the task queue's tables, which procrastinate's schema (applied by migration 0009) owns."""
+    if type_ != "table" or name is None:
+        return True
+    return name != "alembic_version" and not name.startswith("procrastinate_")
+
+
 def alembic_config(url: URL | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("service.migrations")))

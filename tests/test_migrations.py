@@ -6,13 +6,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from service.migrate import downgrade, is_current, upgrade
+from service.migrate import described_by_models, downgrade, is_current, upgrade
 from service.models import Base
 from tests.conftest import create_scratch_database, drop_database
 
 
 def _differences(connection) -> list:
-    return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True, "include_object": described_by_models}), Base.metadata)
 
 
 async def _tables(engine) -> set[str]:

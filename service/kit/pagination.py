@@ -169,9 +169,11 @@ def _valid(value: Any, python_type: type, column: Any) -> Any:
     return value
 
 
-def decode_cursor(token: str, sort: Sort, id_type: type, scope: str | None = None, id_column: Any = None) -> Cursor:
+def decode_cursor(
+    token: str, sort: Sort, id_type: type, scope: str | None = None, id_column: Any = None, parameter: str = "cursor"
+) -> Cursor:
     def bad(why: str) -> InvalidInput:
-        return InvalidInput.field("query.cursor", why)
+        return InvalidInput.field(f"query.{parameter}", why)
 
     try:
         payload = _serializer(signing_key.get(), _scope(sort, scope)).loads(token)

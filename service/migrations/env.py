@@ -6,22 +6,18 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.migrate import described_by_models
 from service.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
-def _include_object(obj, name, type_, reflected, compare_to):
-    # Objects created by hand in migrations that the models do not describe.
-    return not (type_ == "table" and name in {"alembic_version"})
-
-
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=_include_object,
+        include_object=described_by_models,
         compare_type=True,
         transaction_per_migration=True,
     )

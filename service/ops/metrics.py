@@ -27,6 +27,8 @@ POOL_CHECKED_OUT = Gauge("db_pool_checked_out", "Pooled connections in use by re
 BULK_ROWS = Counter(
     "bulk_rows_total", "Rows the bulk loader handled, by resource and outcome.", ["resource", "outcome"]
 )
+TASKS = Counter("tasks_total", "Background tasks run, by task and outcome (succeeded, failed).", ["task", "outcome"])
+TASK_DURATION = Histogram("task_duration_seconds", "Time a background task ran, by task.", ["task"])
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "rate_limit_storage_errors_total", "Rate-limit checks skipped because the counter storage failed."
 )
@@ -37,6 +39,11 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     method = method if method in HTTP_METHODS else "OTHER"
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
+
+
+def observe_task(task: str, outcome: str, seconds: float) -> None:
+    TASKS.labels(task, outcome).inc()
+    TASK_DURATION.labels(task).observe(seconds)
 
 
 def record_bulk_rows(resource: str, outcome: str, count: int = 1) -> None:

@@ -1,0 +1,49 @@
+"""The change feed: events written beside each change, and read back in a stable order."""
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events import repository
+from service.events.schemas import Event, EventPage, EventQuery, EventType
+from service.kit.pagination import decode_cursor, encode_cursor
+from service.models import Event as EventRow
+
+CURSOR_SCOPE = "events"
+
+
+async def record(
+    session: AsyncSession, type_: EventType, resource: BaseModel, *, version: int | None = None
+) -> None:
+    """Write the event of a change in the transaction that makes it (commits, or not, with it).
+    resource is the representation the API answers with after the change (before, for a
+    deletion); its `id` names the resource."""
+    data: dict[str, Any] = resource.model_dump(mode="json")
+    await repository.add(session, type_, uuid.UUID(str(data["id"])), version, data)
+
+
+def to_schema(row: EventRow) -> Event:
+    return Event.model_validate({
+        "id": str(row.id), "type": row.type, "resource_id": str(row.resource_id),
+        "resource_version": row.resource_version, "timestamp": row.occurred_at, "data": row.data,
+    })
+
+
+def _position(after: str | None) -> tuple[int, int]:
+    if after is None:
+        return 0, 0
+    cursor = decode_cursor(after, repository.ORDER, int, CURSOR_SCOPE, EventRow.id, parameter="after")
+    return cursor.value, cursor.id
+
+
+async def feed(session: AsyncSession, query: EventQuery) -> EventPage:
+    txid, event_id = _position(query.after)
+    rows = await repository.settled_after(session, txid, event_id, query.limit, list(query.type))
+    if rows:
+        txid, event_id = rows[-1].txid, rows[-1].id
+    return EventPage(
+        items=[to_schema(r) for r in rows],
+        next_cursor=encode_cursor(repository.ORDER, txid, event_id, CURSOR_SCOPE),
+    )
