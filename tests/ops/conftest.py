@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from service.access import keys
-from service.config import Settings
+from service.config import Settings, TaskSettings
 from service.main import create_app
 from service.migrate import upgrade
 from tests.conftest import _asyncpg_dsn, _no_server_errors, create_scratch_database, drop_database
@@ -75,6 +75,8 @@ async def live_database(server_url):
 
 
 def live_settings(url: URL | str, **groups) -> Settings:
+    """Settings for an app of its own on url; no task worker runs in it unless `tasks` asks."""
+    groups.setdefault("tasks", TaskSettings(in_process_worker=False))
     return Settings(database_url=url if isinstance(url, str) else url_text(url), **groups)
 
 
@@ -144,37 +146,34 @@ async def wait_for_lock_waiters(url: URL, count: int = 1, timeout: float = 5.0) 
         await connection.close()
 
 
-class ServeProcess:
-    """`partnerships serve` in a subprocess, on a free port, logging JSON to a file."""
+class CommandProcess:
+    """A `partnerships` command in a subprocess, logging JSON to a file. No task worker runs
+    inside `serve` unless env asks (TASKS__IN_PROCESS_WORKER): tests of background work
+    start `partnerships worker` processes of their own."""
+
+    command = "serve"
 
     def __init__(self, env: dict[str, str], log_path, args: tuple[str, ...] = ()) -> None:
         self.port = int(env.get("SERVER__PORT") or free_port())
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        full_env = {**os.environ, "SERVER__PORT": str(self.port), "LOG__FORMAT": "json", **env}
+        full_env = {
+            **os.environ, "SERVER__PORT": str(self.port), "LOG__FORMAT": "json", "TASKS__IN_PROCESS_WORKER": "false", **env,
+        }
         full_env.pop("TEST_DATABASE_URL", None)
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from service.cli import app; app()", "serve", *args],
+            [sys.executable, "-c", "from service.cli import app; app()", self.command, *args],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
-    async def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"serve exited with {self.process.returncode}:\n{self.log_text()}")
-                try:
-                    if (await client.get(f"{self.base_url}/healthz", timeout=1)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"serve did not answer within {timeout} s:\n{self.log_text()}")
-
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up (a crash, a machine lost)."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -189,3 +188,41 @@ class ServeProcess:
     def log_text(self) -> str:
         self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_logged(self, text: str, timeout: float = 20.0) -> None:
+        """Wait until the log shows text (the process exiting first fails)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_text():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.command} exited with {self.process.returncode}:\n{self.log_text()}")
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{self.command} did not log {text!r} within {timeout} s:\n{self.log_text()}")
+
+
+class WorkerProcess(CommandProcess):
+    """`partnerships worker` in a subprocess."""
+
+    command = "worker"
+
+    async def wait_ready(self, timeout: float = 20.0) -> None:
+        await self.wait_logged("Starting worker on all queues", timeout)
+
+
+class ServeProcess(CommandProcess):
+    """`partnerships serve` in a subprocess, on a free port."""
+
+    async def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"serve exited with {self.process.returncode}:\n{self.log_text()}")
+                try:
+                    if (await client.get(f"{self.base_url}/healthz", timeout=1)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"serve did not answer within {timeout} s:\n{self.log_text()}")
