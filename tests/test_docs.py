@@ -27,7 +27,7 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_command():
 def test_the_command_is_called_as_the_quick_start_installs_it():
     # `partnerships serve` after `.venv/bin/partnerships serve` leaves a reader guessing
     # whether a virtual environment is meant to be active.
-    commands = "serve|migrate|openapi|keys|load|export|sync-calendars"
+    commands = "serve|worker|migrate|openapi|keys|load|export|sync-calendars"
     calls = [m.start() for m in re.finditer(rf"\bpartnerships (?:{commands})\b", README)]
     other = [README[start - 20:start + 30] for start in calls if README[:start][-len(".venv/bin/"):] != ".venv/bin/"]
     assert calls and not other
