@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -39,7 +39,7 @@ class AgreementCreate(InputModel):
     sectors: list[SectorCode] = sector_list()
     description: LongText | None = None
     document_url: Url | None = None
-    mission: Text(200, min_length=1) | None = Field(None, description="The mission it was signed at: its id or external_id.")
+    mission: Annotated[str, Text(200, min_length=1)] | None = Field(None, description="The mission it was signed at: its id or external_id.")
 
     @model_validator(mode="after")
     def _consistent(self):

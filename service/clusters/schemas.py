@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ Label = Literal["gold", "silver", "bronze", "none"]
 
 class Region(InputModel):
     code: NutsCode = Field(description="NUTS code, e.g. `FR10`; Greek codes start with EL, British with UK.")
-    name: Text(300) | None = None
+    name: Annotated[str, Text(300)] | None = None
     nuts_version: Literal["2013", "2016", "2021", "2024"] = Field("2021", description="NUTS classification the code belongs to.")
 
 

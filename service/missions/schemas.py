@@ -31,9 +31,9 @@ MissionKind = Literal[
 ]
 Direction = Literal["outbound", "inbound"]
 MissionStatus = Literal["planned", "applications-open", "applications-closed", "ongoing", "completed", "cancelled"]
-Reference = Text(80, min_length=1)
+Reference = Annotated[str, Text(80, min_length=1)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-ExternalId = Annotated[Text(200, min_length=1), Field(description="Your own stable key for this record (bulk loads upsert by it).")]
+ExternalId = Annotated[str, Text(200, min_length=1), Field(description="Your own stable key for this record (bulk loads upsert by it).")]
 
 
 class OrganisersIn(InputModel):

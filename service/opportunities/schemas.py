@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -39,14 +39,14 @@ class OpportunityCreate(InputModel):
     external_id: ExternalId | None = None
     kind: OpportunityKind
     title: Name
-    summary: Text(1000) | None = Field(None, description="One or two sentences shown in search results.")
+    summary: Annotated[str, Text(1000)] | None = Field(None, description="One or two sentences shown in search results.")
     description: LongText | None = None
     countries: list[CountryCode] = Field(default_factory=list, max_length=50, description="Target countries.")
     sectors: list[SectorCode] = sector_list()
     posted_by: PosterIn
     deadline: PlanDate | None = Field(None, description="Last day to respond (inclusive, UTC); none: open-ended.")
     url: Url | None = None
-    contact: Text(300) | None = Field(None, description="Who to contact (name, email or phone).")
+    contact: Annotated[str, Text(300)] | None = Field(None, description="Who to contact (name, email or phone).")
     withdrawn: bool = False
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ GenerationNumber = Annotated[int, Field(ge=1, le=20, description="Call generatio
 
 
 class MemberIn(InputModel):
-    cluster: Text(80, min_length=1) = Field(description="The member cluster's slug or id.")
+    cluster: Annotated[str, Text(80, min_length=1)] = Field(description="The member cluster's slug or id.")
     role: Role = "partner"
 
 
@@ -27,17 +27,17 @@ class MemberPatch(InputModel):
 
 class PartnershipCreate(InputModel):
     slug: Slug
-    acronym: Text(120, min_length=1)
+    acronym: Annotated[str, Text(120, min_length=1)]
     name: Name
     programme: Programme
     generation: GenerationNumber | None = None
-    strand: Text(120) | None = Field(
+    strand: Annotated[str, Text(120)] | None = Field(
         None, description="`strand-1`, `strand-2` or `voluntary` for ESCP programmes; free text for others."
     )
     period_start: PlanDate | None = None
     period_end: PlanDate | None = None
     objectives: LongText | None = None
-    activities: list[Text(2000)] = Field(default_factory=list, max_length=100)
+    activities: list[Annotated[str, Text(2000)]] = Field(default_factory=list, max_length=100)
     website: Url | None = None
     sectors: list[SectorCode] = sector_list()
     target_markets: list[TargetMarketRef] = target_market_list()
@@ -90,7 +90,7 @@ class Partnership(OutputModel):
 class PartnershipQuery(ListQuery):
     programme: list[Programme] = filter_values("`escp-4i`, `escp-s3` or `other`.")
     generation: list[GenerationNumber] = filter_values("Generation number.")
-    strand: list[Text(120)] = filter_values("Strand, e.g. `strand-1`.")
+    strand: list[Annotated[str, Text(120)]] = filter_values("Strand, e.g. `strand-1`.")
     sector: list[SectorCode] = filter_values("Sector code; any of the given.")
     target_market: list[CountryCode] = filter_values("A targeted country.")
     cluster: list[Slug] = filter_values("Slug of a member cluster.")
