@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -52,7 +52,12 @@ class AgreementCreate(InputModel):
         return self
 
 
-AgreementPatch = patch_of(AgreementCreate, "AgreementPatch")
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    AgreementPatch = InputModel
+else:
+    AgreementPatch = patch_of(AgreementCreate, "AgreementPatch")
 
 
 class MissionRefOut(OutputModel):

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,11 @@ from service.sectors.service import ensure_known
 KIND = "agreement"
 DEFAULT_SORT = "-signed_on"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    AgreementListQuery = AgreementQuery
+else:
+    AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def to_schema(row: AgreementRow, status: str) -> Agreement:

@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -75,7 +75,12 @@ class ClusterCreate(InputModel):
         return self
 
 
-ClusterPatch = patch_of(ClusterCreate, "ClusterPatch")
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    ClusterPatch = InputModel
+else:
+    ClusterPatch = patch_of(ClusterCreate, "ClusterPatch")
 
 
 class Cluster(OutputModel):

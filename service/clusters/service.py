@@ -1,5 +1,7 @@
 """Rules about clusters. Never commits: the request boundary does."""
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -14,7 +16,11 @@ from service.sectors.service import ensure_known
 
 DEFAULT_SORT = "name"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    ClusterListQuery = ClusterQuery
+else:
+    ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def _columns(data: ClusterCreate) -> dict:

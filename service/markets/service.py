@@ -1,5 +1,7 @@
 """Rules about target markets and their market studies. Never commits."""
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -18,7 +20,11 @@ from service.models import MarketProfile as ProfileRow
 
 DEFAULT_SORT = "country"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-TargetMarketListQuery = sortable(TargetMarketQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    TargetMarketListQuery = TargetMarketQuery
+else:
+    TargetMarketListQuery = sortable(TargetMarketQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def _market(data: dict) -> TargetMarket:

@@ -1,6 +1,7 @@
 """Partner matching: which clusters fit a cluster, or an opportunity, and why."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,11 @@ from service.matching.schemas import Match, MatchQuery
 SORTS = {"score": SortField(None, int)}
 DEFAULT_SORT = "-score"
 # Best first only: the ranking query has no ascending order, so `score` is not offered.
-MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    MatchListQuery = MatchQuery
+else:
+    MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
 
 
 def cursor_scope(kind: str, seeker_id: uuid.UUID) -> str:

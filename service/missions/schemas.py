@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -94,7 +94,12 @@ class MissionCreate(InputModel):
         return self
 
 
-MissionPatch = patch_of(MissionCreate, "MissionPatch")
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    MissionPatch = InputModel
+else:
+    MissionPatch = patch_of(MissionCreate, "MissionPatch")
 
 
 class PartnershipRefOut(OutputModel):

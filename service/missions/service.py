@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,11 @@ from service.sectors.service import ensure_known
 KIND = "mission"
 DEFAULT_SORT = "starts_on"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    MissionListQuery = MissionQuery
+else:
+    MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
 
 
 OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -58,7 +58,12 @@ class OpportunityCreate(InputModel):
         return self
 
 
-OpportunityPatch = patch_of(OpportunityCreate, "OpportunityPatch")
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    OpportunityPatch = InputModel
+else:
+    OpportunityPatch = patch_of(OpportunityCreate, "OpportunityPatch")
 
 
 class OrganisationOut(OutputModel):

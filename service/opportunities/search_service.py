@@ -1,6 +1,7 @@
 """Running a search: the page and its next cursor, then (when asked) facets and highlights."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +11,11 @@ from service.opportunities.schemas import Highlight, Organiser, SearchPage, Sear
 from service.opportunities.search_plan import CURSOR_SCOPE, SORT_TOKENS, SORTS, plan
 
 # The search query as the route takes it: `sort` is the enum of the search's sort tokens.
-SearchListQuery = sortable(SearchQuery, SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(SORT_TOKENS))
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    SearchListQuery = SearchQuery
+else:
+    SearchListQuery = sortable(SearchQuery, SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(SORT_TOKENS))
 
 
 # Results are built with model_construct: every value comes straight from typed columns,

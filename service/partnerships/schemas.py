@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -58,7 +58,12 @@ class PartnershipCreate(InputModel):
         return self
 
 
-PartnershipPatch = patch_of(PartnershipCreate, "PartnershipPatch")
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    PartnershipPatch = InputModel
+else:
+    PartnershipPatch = patch_of(PartnershipCreate, "PartnershipPatch")
 
 
 class Member(OutputModel):

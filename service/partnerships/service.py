@@ -1,5 +1,6 @@
 """Rules about partnerships and their membership. Never commits: the request boundary does."""
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,11 @@ from service.sectors.service import ensure_known
 
 DEFAULT_SORT = "acronym"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-PartnershipListQuery = sortable(PartnershipQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    PartnershipListQuery = PartnershipQuery
+else:
+    PartnershipListQuery = sortable(PartnershipQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def as_input(partnership: Partnership) -> dict:

@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -22,7 +22,12 @@ class SectorCreate(InputModel):
     nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
 
 
-SectorPatch = patch_of(SectorCreate, "SectorPatch", exclude=("code",))
+# patch_of builds the model at run time (every field optional); a type checker sees
+# the model it derives from, which is what merge() and the routes rely on.
+if TYPE_CHECKING:
+    SectorPatch = InputModel
+else:
+    SectorPatch = patch_of(SectorCreate, "SectorPatch", exclude=("code",))
 
 
 class Sector(OutputModel):

@@ -1,6 +1,7 @@
 """Rules of the sector vocabulary. Never commits: the request boundary does."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,11 @@ from service.sectors.schemas import Sector, SectorCreate, SectorPatch, SectorQue
 
 DEFAULT_SORT = "code"
 # The list query as routes take it: `sort` is the enum of the repository's sort fields.
-SectorListQuery = sortable(SectorQuery, repository.SORTS, DEFAULT_SORT)
+# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    SectorListQuery = SectorQuery
+else:
+    SectorListQuery = sortable(SectorQuery, repository.SORTS, DEFAULT_SORT)
 
 
 async def ensure_known(session: AsyncSession, codes: Iterable[str], location: str = "body.sectors") -> None:
