@@ -33,10 +33,10 @@ async def create_agreement(
     return created(response, f"/v1/agreements/{agreement.id}", agreement)
 
 
-@router.get("/{agreement}", summary="Get an agreement")
+@router.get("/{agreement}", response_model=Agreement, summary="Get an agreement")
 async def get_agreement(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, agreement: AgreementRef
-) -> Agreement:
+) -> Response:
     return conditional_read(request, response, await service.get(session, agreement, clock.today()))
 
 

@@ -28,8 +28,8 @@ async def create_cluster(session: SessionDep, write: WriteDep, response: Respons
     return created(response, f"/v1/clusters/{cluster.id}", cluster)
 
 
-@router.get("/{cluster}", summary="Get a cluster by id or slug")
-async def get_cluster(session: SessionDep, request: Request, response: Response, cluster: Ref) -> Cluster:
+@router.get("/{cluster}", response_model=Cluster, summary="Get a cluster by id or slug")
+async def get_cluster(session: SessionDep, request: Request, response: Response, cluster: Ref) -> Response:
     return conditional_read(request, response, await service.get(session, cluster))
 
 

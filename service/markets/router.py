@@ -24,8 +24,8 @@ async def list_target_markets(
     return page
 
 
-@router.get("/{country}", summary="Get a target market")
-async def get_target_market(session: SessionDep, request: Request, response: Response, country: CountryPath) -> TargetMarket:
+@router.get("/{country}", response_model=TargetMarket, summary="Get a target market")
+async def get_target_market(session: SessionDep, request: Request, response: Response, country: CountryPath) -> Response:
     return conditional_read(request, response, await service.get(session, country))
 
 

@@ -41,10 +41,10 @@ async def create_mission(
     return created(response, f"/v1/missions/{mission.id}", mission)
 
 
-@router.get("/{mission}", summary="Get a mission")
+@router.get("/{mission}", response_model=Mission, summary="Get a mission")
 async def get_mission(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef
-) -> Mission:
+) -> Response:
     return conditional_read(request, response, await service.get(session, mission, clock.today()))
 
 
@@ -73,10 +73,10 @@ async def add_mission_participant(
     return created(response, f"/v1/missions/{mission}/participants/{participant.cluster.slug}", participant)
 
 
-@router.get("/{mission}/participants/{cluster}", summary="Get one participation")
+@router.get("/{mission}/participants/{cluster}", response_model=Participant, summary="Get one participation")
 async def get_mission_participant(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef, cluster: ClusterRef
-) -> Participant:
+) -> Response:
     return conditional_read(request, response, await service.get_participant(session, mission, cluster, clock.today()))
 
 

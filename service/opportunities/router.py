@@ -34,10 +34,10 @@ async def create_opportunity(
     return created(response, f"/v1/opportunities/{opportunity.id}", opportunity)
 
 
-@router.get("/{opportunity}", summary="Get an opportunity")
+@router.get("/{opportunity}", response_model=Opportunity, summary="Get an opportunity")
 async def get_opportunity(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, opportunity: OpportunityRef
-) -> Opportunity:
+) -> Response:
     return conditional_read(request, response, await service.get(session, opportunity, clock.today()))
 
 

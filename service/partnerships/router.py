@@ -37,8 +37,8 @@ async def create_partnership(session: SessionDep, write: WriteDep, response: Res
     return created(response, f"/v1/partnerships/{partnership.id}", partnership)
 
 
-@router.get("/{partnership}", summary="Get a partnership by id or slug")
-async def get_partnership(session: SessionDep, request: Request, response: Response, partnership: Ref) -> Partnership:
+@router.get("/{partnership}", response_model=Partnership, summary="Get a partnership by id or slug")
+async def get_partnership(session: SessionDep, request: Request, response: Response, partnership: Ref) -> Response:
     return conditional_read(request, response, await service.get(session, partnership))
 
 

@@ -29,8 +29,8 @@ async def create_sector(session: SessionDep, write: AdminWriteDep, response: Res
     return created(response, f"/v1/sectors/{sector.code}", sector)
 
 
-@router.get("/{code}", summary="Get a sector")
-async def get_sector(session: SessionDep, request: Request, response: Response, code: CodePath) -> Sector:
+@router.get("/{code}", response_model=Sector, summary="Get a sector")
+async def get_sector(session: SessionDep, request: Request, response: Response, code: CodePath) -> Response:
     return conditional_read(request, response, await service.get(session, code))
 
 
