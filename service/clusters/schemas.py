@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -38,11 +38,11 @@ class TargetMarketRef(InputModel):
     priority: Priority | None = None
 
 
-def target_market_list():
+def target_market_list() -> Any:
     return Field(default_factory=list, max_length=250, description="Third countries targeted, each with an optional priority (1 highest).")
 
 
-def _unique(values: list, what: str) -> None:
+def _unique(values: list[str], what: str) -> None:
     if len(set(values)) != len(values):
         raise ValueError(f"{what} must not repeat")
 
@@ -65,7 +65,7 @@ class ClusterCreate(InputModel):
     target_markets: list[TargetMarketRef] = target_market_list()
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         _unique(self.sectors, "sectors")
         _unique([m.country for m in self.target_markets], "target market countries")
         if self.region and not self.region.code.startswith(nuts_prefix(self.country)):
@@ -105,7 +105,7 @@ class Cluster(OutputModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _from_row(cls, data):
+    def _from_row(cls, data: Any) -> Any:
         # The table keeps the region flat (region_code, region_name, nuts_version).
         if hasattr(data, "region_code"):
             region = (

@@ -1,6 +1,6 @@
 """Rules about clusters. Never commits: the request boundary does."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,7 @@ else:
     ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
 
 
-def _columns(data: ClusterCreate) -> dict:
+def _columns(data: ClusterCreate) -> dict[str, Any]:
     values = data.model_dump(exclude={"region"})
     region = data.region
     values |= {
@@ -34,7 +34,7 @@ def _columns(data: ClusterCreate) -> dict:
     return values
 
 
-def as_input(cluster: Cluster) -> dict:
+def as_input(cluster: Cluster) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     return cluster.model_dump(include=set(ClusterCreate.model_fields))
 

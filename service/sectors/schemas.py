@@ -1,4 +1,4 @@
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -11,7 +11,7 @@ SectorKind = Literal["sector", "emerging-industry"]
 NaceCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$|^\d{2}(\.\d{1,2})?$")]
 
 
-def sector_list(description: str = "Sector codes from `/v1/sectors`."):
+def sector_list(description: str = "Sector codes from `/v1/sectors`.") -> Any:
     return Field(default_factory=list, max_length=50, description=description)
 
 
