@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -73,7 +73,7 @@ class MissionCreate(InputModel):
     outcomes: Outcomes = Field(default_factory=Outcomes)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.ends_on is None:
             self.ends_on = self.starts_on
         if self.ends_on < self.starts_on:
@@ -84,7 +84,7 @@ class MissionCreate(InputModel):
             raise ValueError("applications_open_on must not be after application_deadline")
         if (self.start_time is None) != (self.end_time is None):
             raise ValueError("give both start_time and end_time, or neither")
-        if self.start_time is not None:
+        if self.start_time is not None and self.end_time is not None:
             if self.timezone is None:
                 raise ValueError("times need a timezone")
             if self.ends_on == self.starts_on and self.end_time <= self.start_time:
