@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -44,7 +44,7 @@ class PartnershipCreate(InputModel):
     members: list[MemberIn] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.programme != "other" and self.strand is not None and self.strand not in ESCP_STRANDS:
             raise ValueError(f"strand of an {self.programme} partnership must be one of {', '.join(ESCP_STRANDS)}")
         if self.period_start and self.period_end and self.period_end < self.period_start:
