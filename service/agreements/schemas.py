@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -42,7 +42,7 @@ class AgreementCreate(InputModel):
     mission: Annotated[str, Text(200, min_length=1)] | None = Field(None, description="The mission it was signed at: its id or external_id.")
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.signed_on and self.valid_until and self.valid_until < self.signed_on:
             raise ValueError("valid_until must not be before signed_on")
         if len(set(self.clusters)) != len(self.clusters):
