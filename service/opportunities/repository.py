@@ -1,13 +1,16 @@
-"""SQL for single opportunities (the search has its own module)."""
+"""SQL for single opportunities, and the lexemes search highlighting marks (the search
+itself has its own query modules)."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, Row, Select, Uuid, and_, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, Date, Row, Select, Uuid, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.util import AliasedClass
 
+from service.kit.filters import SEARCH_CONFIG_NAME, text_query
 from service.models import Opportunity
 
 # An opportunity beside its status derived for a day.
@@ -44,3 +47,23 @@ async def get(
 ) -> OpportunityWithStatus | None:
     """(opportunity, status) or None."""
     return (await session.execute(BY_ID[for_update], {"id": opportunity_id, "today": today})).one_or_none()
+
+
+async def query_tree(session: AsyncSession, q: str) -> str | None:
+    """PostgreSQL's querytree of a text query: its terms as the lexemes the index holds."""
+    tree: str | None = await session.scalar(select(func.querytree(text_query(q))))
+    return tree
+
+
+# Each word with its lexeme by the same folding and stemming as the index, for a whole page
+# of texts in one round trip.
+_WORD_LEXEMES = text(
+    f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{SEARCH_CONFIG_NAME}', search_fold(w))), ' ') "
+    "FROM unnest(CAST(:words AS text[])) AS w"
+)
+
+
+async def word_lexemes(session: AsyncSession, words: Iterable[str]) -> dict[str, str]:
+    """word -> its lexeme; words without one (stop words and the like) are left out."""
+    rows = await session.execute(_WORD_LEXEMES, {"words": sorted(words)})
+    return {word: lexeme for word, lexeme in rows if lexeme}
