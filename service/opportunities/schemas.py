@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ class PosterIn(InputModel):
     organisation: Organisation | None = Field(None, description="An organisation outside the platform.")
 
     @model_validator(mode="after")
-    def _exactly_one(self):
+    def _exactly_one(self) -> Self:
         if sum(x is not None for x in (self.cluster, self.partnership, self.organisation)) != 1:
             raise ValueError("give exactly one of cluster, partnership or organisation")
         return self
@@ -50,7 +50,7 @@ class OpportunityCreate(InputModel):
     withdrawn: bool = False
 
     @model_validator(mode="after")
-    def _unique(self):
+    def _unique(self) -> Self:
         if len(set(self.countries)) != len(self.countries):
             raise ValueError("countries must not repeat")
         if len(set(self.sectors)) != len(self.sectors):
