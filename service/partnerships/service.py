@@ -7,11 +7,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
-from service.kit.problem import FieldError
 from service.kit.repository import not_found, or_404
 from service.models import Cluster, PartnershipMember
 from service.models import Partnership as PartnershipRow
