@@ -15,8 +15,8 @@ from service.models import Cluster as ClusterRow
 from service.sectors.service import ensure_known
 
 DEFAULT_SORT = "name"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
 if TYPE_CHECKING:
     ClusterListQuery = ClusterQuery
 else:

@@ -19,8 +19,8 @@ from service.markets.schemas import (
 from service.models import MarketProfile as ProfileRow
 
 DEFAULT_SORT = "country"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
 if TYPE_CHECKING:
     TargetMarketListQuery = TargetMarketQuery
 else:

@@ -14,7 +14,7 @@ from service.matching.schemas import Match, MatchQuery
 SORTS = {"score": SortField(None, int)}
 DEFAULT_SORT = "-score"
 # Best first only: the ranking query has no ascending order, so `score` is not offered.
-# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+# The enum is added at run time; a type checker sees the query it extends.
 if TYPE_CHECKING:
     MatchListQuery = MatchQuery
 else:

@@ -10,8 +10,8 @@ from service.opportunities import facets, highlight, page_query
 from service.opportunities.schemas import Highlight, Organiser, SearchPage, SearchQuery, SearchResult
 from service.opportunities.search_plan import CURSOR_SCOPE, SORT_TOKENS, SORTS, plan
 
-# The search query as the route takes it: `sort` is the enum of the search's sort tokens.
-# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+# The search query as the route takes it: `sort` is the enum of the search's sort tokens,
+# added at run time, so a type checker sees the query it extends.
 if TYPE_CHECKING:
     SearchListQuery = SearchQuery
 else:

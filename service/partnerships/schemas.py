@@ -58,8 +58,8 @@ class PartnershipCreate(InputModel):
         return self
 
 
-# patch_of builds the model at run time (every field optional); a type checker sees
-# the model it derives from, which is what merge() and the routes rely on.
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
 if TYPE_CHECKING:
     PartnershipPatch = InputModel
 else:

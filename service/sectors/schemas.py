@@ -22,8 +22,8 @@ class SectorCreate(InputModel):
     nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
 
 
-# patch_of builds the model at run time (every field optional); a type checker sees
-# the model it derives from, which is what merge() and the routes rely on.
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
 if TYPE_CHECKING:
     SectorPatch = InputModel
 else:

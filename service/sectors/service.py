@@ -16,8 +16,8 @@ from service.sectors import repository
 from service.sectors.schemas import Sector, SectorCreate, SectorPatch, SectorQuery
 
 DEFAULT_SORT = "code"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-# sortable() adds the enum of sort fields at run time; a type checker sees the query it extends.
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
 if TYPE_CHECKING:
     SectorListQuery = SectorQuery
 else:
