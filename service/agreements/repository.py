@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Row, Select, and_, case, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,7 @@ SORTS = {
 }
 
 
-def status(today: date):
+def status(today: date) -> ColumnElement[str]:
     """The stored status, except that a signed agreement past valid_until has expired."""
     return case(
         (and_(Agreement.status == "signed", Agreement.valid_until < today), "expired"),
@@ -29,7 +29,11 @@ def status(today: date):
     )
 
 
-def _select(today: date) -> Select:
+# An agreement beside its status derived for a day.
+AgreementWithStatus = Row[Agreement, str]
+
+
+def _select(today: date) -> Select[Agreement, str]:
     return select(Agreement, status(today).label("status")).options(
         selectinload(Agreement.parties).selectinload(AgreementParty.cluster),
         selectinload(Agreement.partnership),
@@ -37,10 +41,13 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, agreement_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
+async def get(
+    session: AsyncSession, agreement_id: uuid.UUID, today: date, *, for_update: bool = False
+) -> AgreementWithStatus | None:
     """(agreement, status) or None."""
     stmt = _select(today).where(Agreement.id == agreement_id).execution_options(populate_existing=True)
-    return await kit.one(session, stmt, for_update=for_update, of=Agreement, whole_rows=True)
+    row: AgreementWithStatus | None = await kit.one(session, stmt, for_update=for_update, of=Agreement, whole_rows=True)
+    return row
 
 
 async def mission_id(session: AsyncSession, ref: str) -> uuid.UUID | None:
@@ -52,7 +59,7 @@ async def mission_id(session: AsyncSession, ref: str) -> uuid.UUID | None:
     return await session.scalar(select(Mission.id).where(clause))
 
 
-def filtered(query: AgreementQuery, today: date) -> Select:
+def filtered(query: AgreementQuery, today: date) -> Select[Agreement, str]:
     stmt = _select(today)
     if query.kind:
         stmt = stmt.where(Agreement.kind.in_(query.kind))
@@ -74,9 +81,9 @@ def filtered(query: AgreementQuery, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
+async def page(session: AsyncSession, query: AgreementQuery, sort: Sort, today: date) -> tuple[list[AgreementWithStatus], str | None]:
     return await kit.page(session, filtered(query, today), sort, Agreement.id, query, keyed_by=_agreement)
 
 
-def _agreement(row: Row) -> Agreement:
-    return row.Agreement
+def _agreement(row: AgreementWithStatus) -> Agreement:
+    return row[0]

@@ -30,13 +30,14 @@ async def create_agreement(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: AgreementCreate
 ) -> Agreement:
     agreement = await service.create(session, body, clock.today(), write)
-    return created(response, f"/v1/agreements/{agreement.id}", agreement)
+    created(response, f"/v1/agreements/{agreement.id}", agreement)
+    return agreement
 
 
-@router.get("/{agreement}", summary="Get an agreement")
+@router.get("/{agreement}", response_model=Agreement, summary="Get an agreement")
 async def get_agreement(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, agreement: AgreementRef
-) -> Agreement:
+) -> Response:
     return conditional_read(request, response, await service.get(session, agreement, clock.today()))
 
 
@@ -45,7 +46,9 @@ async def update_agreement(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, agreement: AgreementRef,
     body: AgreementPatch,
 ) -> Agreement:
-    return with_etag(response, await service.update(session, agreement, body, write, clock.today()))
+    changed = await service.update(session, agreement, body, write, clock.today())
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{agreement}", status_code=204, summary="Delete an agreement")

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -39,10 +39,10 @@ class AgreementCreate(InputModel):
     sectors: list[SectorCode] = sector_list()
     description: LongText | None = None
     document_url: Url | None = None
-    mission: Text(200, min_length=1) | None = Field(None, description="The mission it was signed at: its id or external_id.")
+    mission: Annotated[str, Text(200, min_length=1)] | None = Field(None, description="The mission it was signed at: its id or external_id.")
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.signed_on and self.valid_until and self.valid_until < self.signed_on:
             raise ValueError("valid_until must not be before signed_on")
         if len(set(self.clusters)) != len(self.clusters):
@@ -52,7 +52,12 @@ class AgreementCreate(InputModel):
         return self
 
 
-AgreementPatch = patch_of(AgreementCreate, "AgreementPatch")
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    AgreementPatch = InputModel
+else:
+    AgreementPatch = patch_of(AgreementCreate, "AgreementPatch")
 
 
 class MissionRefOut(OutputModel):

@@ -2,8 +2,8 @@
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -20,8 +20,12 @@ from service.sectors.service import ensure_known
 
 KIND = "agreement"
 DEFAULT_SORT = "-signed_on"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    AgreementListQuery = AgreementQuery
+else:
+    AgreementListQuery = sortable(AgreementQuery, repository.SORTS, DEFAULT_SORT)
 
 
 def to_schema(row: AgreementRow, status: str) -> Agreement:
@@ -32,7 +36,7 @@ def to_schema(row: AgreementRow, status: str) -> Agreement:
     })
 
 
-def as_input(agreement: Agreement) -> dict:
+def as_input(agreement: Agreement) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     data = agreement.model_dump(include=set(AgreementCreate.model_fields) - {"clusters", "partnership", "mission", "status"})
     data["status"] = "signed" if agreement.status == "expired" else agreement.status
@@ -42,7 +46,7 @@ def as_input(agreement: Agreement) -> dict:
     return data
 
 
-async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> Row:
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> repository.AgreementWithStatus:
     """(agreement, status); agreements are known by id only."""
     found = repository.get(session, id_or_404(ref, KIND), today, for_update=for_update)
     return await or_404(found, KIND, ref)
@@ -99,6 +103,11 @@ async def _apply(session: AsyncSession, row: AgreementRow, data: AgreementCreate
         await flush(session)  # the old party rows go before their replacements come
 
 
+async def _reloaded(session: AsyncSession, agreement_id: uuid.UUID, today: date) -> Agreement:
+    row, status = await or_404(repository.get(session, agreement_id, today), KIND, str(agreement_id))
+    return to_schema(row, status)
+
+
 def _duplicate(data: AgreementCreate) -> str:
     return f"An agreement with external_id '{data.external_id}' already exists."
 
@@ -108,7 +117,7 @@ async def create(session: AsyncSession, data: AgreementCreate, today: date, writ
     await _apply(session, row, data, write, "create")
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
-    return to_schema(*await repository.get(session, row.id, today))
+    return await _reloaded(session, row.id, today)
 
 
 async def update(
@@ -120,7 +129,7 @@ async def update(
     data = merge(AgreementCreate, as_input(current), patch)
     await _apply(session, row, data, write, "update")
     await flush(session, duplicate=_duplicate(data))
-    return to_schema(*await repository.get(session, row.id, today))
+    return await _reloaded(session, row.id, today)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:

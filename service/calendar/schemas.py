@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -77,6 +77,6 @@ class MissionFeedQuery(MissionFilters, OneMissionFeedQuery):
 
 
 class ImportQuery(InputModel):
-    source: Text(80, min_length=1) | None = Field(
+    source: Annotated[str, Text(80, min_length=1)] | None = Field(
         None, description="Apply as this source's full feed (missing events get cancelled)."
     )

@@ -24,15 +24,16 @@ SORTS = {
 }
 
 
-def _select() -> Select:
+def _select() -> Select[Cluster]:
     return select(Cluster)
 
 
 async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Cluster | None:
-    return await kit.one(session, _select().where(ref_clause(Cluster, ref)), for_update=for_update)
+    row: Cluster | None = await kit.one(session, _select().where(ref_clause(Cluster, ref)), for_update=for_update)
+    return row
 
 
-def filtered(query: ClusterQuery) -> Select:
+def filtered(query: ClusterQuery) -> Select[Cluster]:
     stmt = _select()
     if query.country:
         stmt = stmt.where(Cluster.country.in_(query.country))

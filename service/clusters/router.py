@@ -25,11 +25,12 @@ async def list_clusters(
 @router.post("", status_code=201, summary="Register a cluster")
 async def create_cluster(session: SessionDep, write: WriteDep, response: Response, body: ClusterCreate) -> Cluster:
     cluster = await service.create(session, body, write)
-    return created(response, f"/v1/clusters/{cluster.id}", cluster)
+    created(response, f"/v1/clusters/{cluster.id}", cluster)
+    return cluster
 
 
-@router.get("/{cluster}", summary="Get a cluster by id or slug")
-async def get_cluster(session: SessionDep, request: Request, response: Response, cluster: Ref) -> Cluster:
+@router.get("/{cluster}", response_model=Cluster, summary="Get a cluster by id or slug")
+async def get_cluster(session: SessionDep, request: Request, response: Response, cluster: Ref) -> Response:
     return conditional_read(request, response, await service.get(session, cluster))
 
 
@@ -37,7 +38,9 @@ async def get_cluster(session: SessionDep, request: Request, response: Response,
 async def update_cluster(
     session: SessionDep, write: WriteDep, response: Response, cluster: Ref, body: ClusterPatch
 ) -> Cluster:
-    return with_etag(response, await service.update(session, cluster, body, write))
+    changed = await service.update(session, cluster, body, write)
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{cluster}", status_code=204, summary="Delete a cluster that is no partnership's member")

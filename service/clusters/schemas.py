@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ Label = Literal["gold", "silver", "bronze", "none"]
 
 class Region(InputModel):
     code: NutsCode = Field(description="NUTS code, e.g. `FR10`; Greek codes start with EL, British with UK.")
-    name: Text(300) | None = None
+    name: Annotated[str, Text(300)] | None = None
     nuts_version: Literal["2013", "2016", "2021", "2024"] = Field("2021", description="NUTS classification the code belongs to.")
 
 
@@ -38,11 +38,11 @@ class TargetMarketRef(InputModel):
     priority: Priority | None = None
 
 
-def target_market_list():
+def target_market_list() -> Any:
     return Field(default_factory=list, max_length=250, description="Third countries targeted, each with an optional priority (1 highest).")
 
 
-def _unique(values: list, what: str) -> None:
+def _unique(values: list[str], what: str) -> None:
     if len(set(values)) != len(values):
         raise ValueError(f"{what} must not repeat")
 
@@ -65,7 +65,7 @@ class ClusterCreate(InputModel):
     target_markets: list[TargetMarketRef] = target_market_list()
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         _unique(self.sectors, "sectors")
         _unique([m.country for m in self.target_markets], "target market countries")
         if self.region and not self.region.code.startswith(nuts_prefix(self.country)):
@@ -75,7 +75,12 @@ class ClusterCreate(InputModel):
         return self
 
 
-ClusterPatch = patch_of(ClusterCreate, "ClusterPatch")
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    ClusterPatch = InputModel
+else:
+    ClusterPatch = patch_of(ClusterCreate, "ClusterPatch")
 
 
 class Cluster(OutputModel):
@@ -100,7 +105,7 @@ class Cluster(OutputModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _from_row(cls, data):
+    def _from_row(cls, data: Any) -> Any:
         # The table keeps the region flat (region_code, region_name, nuts_version).
         if hasattr(data, "region_code"):
             region = (

@@ -1,5 +1,7 @@
 """Rules about clusters. Never commits: the request boundary does."""
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -13,11 +15,15 @@ from service.models import Cluster as ClusterRow
 from service.sectors.service import ensure_known
 
 DEFAULT_SORT = "name"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    ClusterListQuery = ClusterQuery
+else:
+    ClusterListQuery = sortable(ClusterQuery, repository.SORTS, DEFAULT_SORT)
 
 
-def _columns(data: ClusterCreate) -> dict:
+def _columns(data: ClusterCreate) -> dict[str, Any]:
     values = data.model_dump(exclude={"region"})
     region = data.region
     values |= {
@@ -28,7 +34,7 @@ def _columns(data: ClusterCreate) -> dict:
     return values
 
 
-def as_input(cluster: Cluster) -> dict:
+def as_input(cluster: Cluster) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     return cluster.model_dump(include=set(ClusterCreate.model_fields))
 

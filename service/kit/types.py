@@ -6,11 +6,14 @@ column: bad input is refused at the edge with 422 instead of failing in the data
 
 import re
 import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from service.kit.countries import normalise_country
@@ -26,7 +29,7 @@ def _storable(value: str) -> str:
     return value
 
 
-def _at_most(max_length: int):
+def _at_most(max_length: int) -> BeforeValidator:
     """The length bound applied to the text as sent: surrounding spaces are stripped after
     it, and a text the schema calls too long must not pass because of them."""
 
@@ -38,20 +41,29 @@ def _at_most(max_length: int):
     return BeforeValidator(check)
 
 
-def Text(max_length: int, min_length: int = 0):
-    return Annotated[
-        str,
-        _at_most(max_length),
-        StringConstraints(max_length=max_length, min_length=min_length),
-        AfterValidator(_storable),
-    ]
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
+    """Bounded, storable text: `Annotated[str, Text(300)]`.
+
+    Grouped metadata rather than a function returning a type, so that a type checker reads
+    the annotation as `str`; pydantic unpacks the group in place.
+    """
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield _at_most(self.max_length)
+        # Not unpacked a second time by pydantic: its parts are given one by one.
+        yield from StringConstraints(max_length=self.max_length, min_length=self.min_length)
+        yield AfterValidator(_storable)
 
 
-Name = Text(300, min_length=1)
-ShortName = Text(200, min_length=1)  # a sector's or an API key's name
-ShortText = Text(120)
-LongText = Text(20_000)
-SearchText = Text(500)
+Name = Annotated[str, Text(300, min_length=1)]
+ShortName = Annotated[str, Text(200, min_length=1)]  # a sector's or an API key's name
+ShortText = Annotated[str, Text(120)]
+LongText = Annotated[str, Text(20_000)]
+SearchText = Annotated[str, Text(500)]
 
 Slug = Annotated[
     str,

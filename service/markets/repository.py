@@ -1,8 +1,11 @@
 """All SQL about target markets: the countries something targets, with derived counts."""
 
-from sqlalchemy import Select, String, column, func, literal, select, true, union_all
+from typing import Any
+
+from sqlalchemy import Row, Select, String, Subquery, column, func, literal, select, true, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from service.kit import repository as kit
 from service.kit.pagination import Sort, SortField
@@ -10,7 +13,7 @@ from service.markets.schemas import TargetMarketQuery
 from service.models import Agreement, Cluster, MarketProfile, Mission, Partnership
 
 
-def _countries_in(model, jsonb_column) -> Select:
+def _countries_in(model: type[Cluster | Partnership | Agreement], jsonb_column: InstrumentedAttribute[list[dict[str, Any]]]) -> Select[str, Any]:
     """(country, id) for every {"country": ...} object in a jsonb list column of model."""
     element = func.jsonb_array_elements(jsonb_column).table_valued(column("value", JSONB)).lateral()
     return select(element.c.value["country"].astext.label("country"), model.id.label("ref")).join(element, true())
@@ -18,7 +21,7 @@ def _countries_in(model, jsonb_column) -> Select:
 
 # Each derived count: its name (a field of TargetMarket) and the (country, ref) rows it
 # counts. A country is a target market as soon as any of these rows names it.
-COUNTS: dict[str, Select] = {
+COUNTS: dict[str, Select[str, Any]] = {
     "cluster_count": _countries_in(Cluster, Cluster.target_markets),
     "partnership_count": _countries_in(Partnership, Partnership.target_markets),
     "mission_count": select(Mission.destination_country.label("country"), Mission.id.label("ref")),
@@ -26,7 +29,7 @@ COUNTS: dict[str, Select] = {
 }
 
 
-def _markets():
+def _markets() -> Subquery:
     tagged = [
         select(rows.c.country, rows.c.ref, literal(name, String).label("source"))
         for name, rows in ((name, stmt.subquery()) for name, stmt in COUNTS.items())
@@ -47,24 +50,26 @@ SORTS = {
 }
 
 
-def _select() -> Select:
+def _select() -> Select[Any, MarketProfile]:
     return select(MARKETS, MarketProfile).outerjoin(MarketProfile, MarketProfile.country == MARKETS.c.country)
 
 
-def _as_dict(row) -> dict:
+def _as_dict(row: Row[Any, MarketProfile]) -> dict[str, Any]:
     return {"country": row.country, "profile": row.MarketProfile, **{name: row._mapping[name] for name in COUNTS}}
 
 
-async def get(session: AsyncSession, country: str) -> dict | None:
+async def get(session: AsyncSession, country: str) -> dict[str, Any] | None:
     row = (await session.execute(_select().where(MARKETS.c.country == country))).one_or_none()
     return _as_dict(row) if row else None
 
 
 async def get_profile(session: AsyncSession, country: str, *, for_update: bool = False) -> MarketProfile | None:
-    return await kit.one(session, select(MarketProfile).where(MarketProfile.country == country), for_update=for_update)
+    stmt = select(MarketProfile).where(MarketProfile.country == country)
+    row: MarketProfile | None = await kit.one(session, stmt, for_update=for_update)
+    return row
 
 
-async def page(session: AsyncSession, query: TargetMarketQuery, sort: Sort) -> tuple[list[dict], str | None]:
+async def page(session: AsyncSession, query: TargetMarketQuery, sort: Sort) -> tuple[list[dict[str, Any]], str | None]:
     stmt = _select()
     if query.country:
         stmt = stmt.where(MARKETS.c.country.in_(query.country))

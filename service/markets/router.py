@@ -24,8 +24,8 @@ async def list_target_markets(
     return page
 
 
-@router.get("/{country}", summary="Get a target market")
-async def get_target_market(session: SessionDep, request: Request, response: Response, country: CountryPath) -> TargetMarket:
+@router.get("/{country}", response_model=TargetMarket, summary="Get a target market")
+async def get_target_market(session: SessionDep, request: Request, response: Response, country: CountryPath) -> Response:
     return conditional_read(request, response, await service.get(session, country))
 
 
@@ -38,14 +38,17 @@ async def put_target_market(
     if is_new:
         response.status_code = 201
         response.headers["Location"] = f"/v1/target-markets/{country}"
-    return with_etag(response, market)
+    with_etag(response, market)
+    return market
 
 
 @router.patch("/{country}", summary="Change fields of the market study (merge)")
 async def update_target_market(
     session: SessionDep, response: Response, country: CountryPath, body: MarketProfilePatch, write: WriteDep
 ) -> TargetMarket:
-    return with_etag(response, await service.patch_profile(session, country, body, write))
+    changed = await service.patch_profile(session, country, body, write)
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{country}", status_code=204, summary="Remove the market study (the market stays while targeted)")

@@ -19,7 +19,7 @@ class SupportOrganisation(InputModel):
     url: Url | None = None
 
 
-class MarketProfileIn(InputModel):
+class _MarketStudy(InputModel):
     """The market study of Action 10 of the Smart Guide: who the customers are, the market's
     size, growth, profitability and trends, the key success factors, and who helps on site.
     PUT replaces the whole profile; PATCH replaces the fields it names."""
@@ -30,10 +30,16 @@ class MarketProfileIn(InputModel):
     profitability: LongText | None = Field(None, description="Attractiveness and profitability, forces acting on it.")
     trends: LongText | None = Field(None, description="Changes in prices, demand, buying power; opportunities and threats.")
     key_success_factors: LongText | None = Field(None, description="What SMEs need to succeed there.")
+
+
+class MarketProfileIn(_MarketStudy):
+    __doc__ = _MarketStudy.__doc__  # the schema's description: a class does not inherit it
+
     support_organisations: list[SupportOrganisation] = Field(default_factory=list, max_length=100)
 
 
-class MarketProfilePatch(MarketProfileIn):
+# Not a MarketProfileIn: a PATCH may leave the list out (None), which a PUT may not.
+class MarketProfilePatch(_MarketStudy):
     support_organisations: list[SupportOrganisation] | None = Field(None, max_length=100)
 
 

@@ -1,5 +1,7 @@
 """Rules about target markets and their market studies. Never commits."""
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -17,11 +19,15 @@ from service.markets.schemas import (
 from service.models import MarketProfile as ProfileRow
 
 DEFAULT_SORT = "country"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-TargetMarketListQuery = sortable(TargetMarketQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    TargetMarketListQuery = TargetMarketQuery
+else:
+    TargetMarketListQuery = sortable(TargetMarketQuery, repository.SORTS, DEFAULT_SORT)
 
 
-def _market(data: dict) -> TargetMarket:
+def _market(data: dict[str, Any]) -> TargetMarket:
     return TargetMarket.model_validate({**data, "name": country_name(data["country"])})
 
 
@@ -50,7 +56,7 @@ async def list_page(session: AsyncSession, query: TargetMarketQuery) -> Page[Tar
     return Page[TargetMarket](items=[_market(r) for r in rows], next_cursor=cursor)
 
 
-async def _locked(session: AsyncSession, country: str, write: Write):
+async def _locked(session: AsyncSession, country: str, write: Write) -> tuple[ProfileRow | None, TargetMarket]:
     """The profile row (locked) and the market as currently served, after the checks.
     Market studies belong to no cluster: keys bound to one cannot write them."""
     row = await repository.get_profile(session, country, for_update=True)

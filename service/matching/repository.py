@@ -24,8 +24,9 @@ the answer. Otherwise (a sparse profile, a deep page) every candidate is scored.
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import String, Uuid, bindparam, select, text
+from sqlalchemy import BindParameter, Row, String, TextClause, Uuid, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,8 +131,15 @@ def _unshared_ceiling(kind: str, profile: Seeker) -> int:
     return 2 * min(len(profile.complements), 3) + min(len(profile.markets), 5) + (2 if kind == "cluster" else 3)
 
 
-def _statement(kind: str, query: MatchQuery, cursor: Cursor | None, candidates: str):
-    filters, params = [], {}
+# A candidate as CANDIDATES selects it: id, slug, name..., score and the reasons.
+MatchRow = Row[*tuple[Any, ...]]
+
+
+def _statement(
+    kind: str, query: MatchQuery, cursor: Cursor | None, candidates: str
+) -> tuple[TextClause, dict[str, object]]:
+    filters: list[str] = []
+    params: dict[str, object] = {}
     if query.country:
         filters.append("AND c.country = ANY(:countries)")
         params["countries"] = query.country
@@ -150,11 +158,11 @@ def _statement(kind: str, query: MatchQuery, cursor: Cursor | None, candidates: 
         location=location, location_points=points, candidates=candidates, filters=" ".join(filters), after=after
     )
     stmt = text(sql)
-    binds = [bindparam(name, type_=ARRAY(element)) for name, element in ARRAYS.items() if f":{name}" in sql]
+    binds: list[BindParameter[Any]] = [bindparam(name, type_=ARRAY(element)) for name, element in ARRAYS.items() if f":{name}" in sql]
     return stmt.bindparams(*binds), params
 
 
-async def matches(session: AsyncSession, kind: str, profile: Seeker, query: MatchQuery, cursor: Cursor | None) -> list:
+async def matches(session: AsyncSession, kind: str, profile: Seeker, query: MatchQuery, cursor: Cursor | None) -> list[MatchRow]:
     """The page (and one row more, to tell whether another page follows)."""
     values = {
         "sectors": profile.sectors, "complements": profile.complements, "markets": profile.markets,

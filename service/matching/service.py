@@ -1,10 +1,11 @@
 """Partner matching: which clusters fit a cluster, or an opportunity, and why."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.pagination import Page, SortField, decode_cursor, encode_cursor, parse_sort, sortable
+from service.kit.pagination import Page, Sort, SortField, decode_cursor, encode_cursor, parse_sort, sortable
 from service.kit.repository import not_found
 from service.matching import repository
 from service.matching.schemas import Match, MatchQuery
@@ -13,7 +14,11 @@ from service.matching.schemas import Match, MatchQuery
 SORTS = {"score": SortField(None, int)}
 DEFAULT_SORT = "-score"
 # Best first only: the ranking query has no ascending order, so `score` is not offered.
-MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
+# The enum is added at run time; a type checker sees the query it extends.
+if TYPE_CHECKING:
+    MatchListQuery = MatchQuery
+else:
+    MatchListQuery = sortable(MatchQuery, SORTS, DEFAULT_SORT, tokens=(DEFAULT_SORT,))
 
 
 def cursor_scope(kind: str, seeker_id: uuid.UUID) -> str:
@@ -21,7 +26,7 @@ def cursor_scope(kind: str, seeker_id: uuid.UUID) -> str:
     return f"matches of {kind} {seeker_id}"
 
 
-def _page(rows: list, query: MatchQuery, sort, scope: str) -> Page[Match]:
+def _page(rows: list[repository.MatchRow], query: MatchQuery, sort: Sort, scope: str) -> Page[Match]:
     items = [
         Match(
             cluster={"id": r.id, "slug": r.slug, "name": r.name, "acronym": r.acronym, "country": r.country},
@@ -43,7 +48,7 @@ def _page(rows: list, query: MatchQuery, sort, scope: str) -> Page[Match]:
 async def _matches(session: AsyncSession, kind: str, seeker_id: uuid.UUID | None, query: MatchQuery, ref: str) -> Page[Match]:
     sort = parse_sort(query.sort, SORTS, default=DEFAULT_SORT)
     profile = await repository.seeker(session, kind, seeker_id) if seeker_id else None
-    if profile is None:
+    if seeker_id is None or profile is None:
         raise not_found(kind, ref)
     scope = cursor_scope(kind, seeker_id)
     cursor = decode_cursor(query.cursor, sort, uuid.UUID, scope) if query.cursor else None

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Row, Select, or_, select
+from sqlalchemy import ColumnElement, Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,11 @@ SORTS = {
 }
 
 
-def _select(today: date) -> Select:
+# A mission beside its status derived for a day.
+MissionWithStatus = Row[Mission, str]
+
+
+def _select(today: date) -> Select[Mission, str]:
     """Missions with their derived status and their organisers."""
     return select(Mission, status.status(today).label("status")).options(
         selectinload(Mission.organisers).selectinload(MissionOrganiser.cluster),
@@ -31,13 +35,14 @@ def _select(today: date) -> Select:
     )
 
 
-async def get(session: AsyncSession, mission_id: uuid.UUID, today: date, *, for_update: bool = False) -> Row | None:
+async def get(session: AsyncSession, mission_id: uuid.UUID, today: date, *, for_update: bool = False) -> MissionWithStatus | None:
     """(mission, status) or None."""
     stmt = _select(today).where(Mission.id == mission_id).execution_options(populate_existing=True)
-    return await kit.one(session, stmt, for_update=for_update, of=Mission, whole_rows=True)
+    row: MissionWithStatus | None = await kit.one(session, stmt, for_update=for_update, of=Mission, whole_rows=True)
+    return row
 
 
-def organised_by(slugs: list[str]):
+def organised_by(slugs: list[str]) -> ColumnElement[bool]:
     """Missions organised by any of the clusters or partnerships with these slugs."""
     organisers = (
         select(MissionOrganiser.mission_id)
@@ -48,7 +53,7 @@ def organised_by(slugs: list[str]):
     return Mission.id.in_(organisers)
 
 
-def filtered(query: MissionFilters, today: date) -> Select:
+def filtered(query: MissionFilters, today: date) -> Select[Mission, str]:
     stmt = _select(today)
     if query.destination:
         stmt = stmt.where(Mission.destination_country.in_(query.destination))
@@ -72,21 +77,21 @@ def filtered(query: MissionFilters, today: date) -> Select:
     return stmt
 
 
-async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date) -> tuple[list[Row], str | None]:
+async def page(session: AsyncSession, query: MissionQuery, sort: Sort, today: date) -> tuple[list[MissionWithStatus], str | None]:
     return await kit.page(session, filtered(query, today), sort, Mission.id, query, keyed_by=_mission)
 
 
-def _mission(row: Row) -> Mission:
-    return row.Mission
+def _mission(row: MissionWithStatus) -> Mission:
+    return row[0]
 
 
-async def all_matching(session: AsyncSession, filters: MissionFilters, today: date, cap: int):
+async def all_matching(session: AsyncSession, filters: MissionFilters, today: date, cap: int) -> list[MissionWithStatus]:
     """Every mission the filters select, by start date, at most cap of them (calendar feeds)."""
     stmt = filtered(filters, today).order_by(Mission.starts_on, Mission.id).limit(cap)
     return list(await session.execute(stmt))
 
 
-async def participants(session: AsyncSession, mission_id) -> list[MissionParticipant]:
+async def participants(session: AsyncSession, mission_id: uuid.UUID) -> list[MissionParticipant]:
     stmt = (
         select(MissionParticipant)
         .where(MissionParticipant.mission_id == mission_id)
@@ -97,7 +102,9 @@ async def participants(session: AsyncSession, mission_id) -> list[MissionPartici
     return list(await session.scalars(stmt))
 
 
-async def participant(session: AsyncSession, mission_id, cluster_id, *, for_update: bool = False):
+async def participant(
+    session: AsyncSession, mission_id: uuid.UUID, cluster_id: uuid.UUID, *, for_update: bool = False
+) -> MissionParticipant | None:
     stmt = (
         select(MissionParticipant)
         .where(MissionParticipant.mission_id == mission_id, MissionParticipant.cluster_id == cluster_id)

@@ -38,13 +38,14 @@ async def create_mission(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: MissionCreate
 ) -> Mission:
     mission = await service.create(session, body, clock.today(), write)
-    return created(response, f"/v1/missions/{mission.id}", mission)
+    created(response, f"/v1/missions/{mission.id}", mission)
+    return mission
 
 
-@router.get("/{mission}", summary="Get a mission")
+@router.get("/{mission}", response_model=Mission, summary="Get a mission")
 async def get_mission(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef
-) -> Mission:
+) -> Response:
     return conditional_read(request, response, await service.get(session, mission, clock.today()))
 
 
@@ -52,7 +53,9 @@ async def get_mission(
 async def update_mission(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, mission: MissionRef, body: MissionPatch,
 ) -> Mission:
-    return with_etag(response, await service.update(session, mission, body, write, clock.today()))
+    changed = await service.update(session, mission, body, write, clock.today())
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{mission}", status_code=204, summary="Delete a mission")
@@ -70,13 +73,14 @@ async def add_mission_participant(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, mission: MissionRef, body: ParticipantIn
 ) -> Participant:
     participant = await service.add_participant(session, mission, body, clock.today(), write)
-    return created(response, f"/v1/missions/{mission}/participants/{participant.cluster.slug}", participant)
+    created(response, f"/v1/missions/{mission}/participants/{participant.cluster.slug}", participant)
+    return participant
 
 
-@router.get("/{mission}/participants/{cluster}", summary="Get one participation")
+@router.get("/{mission}/participants/{cluster}", response_model=Participant, summary="Get one participation")
 async def get_mission_participant(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, mission: MissionRef, cluster: ClusterRef
-) -> Participant:
+) -> Response:
     return conditional_read(request, response, await service.get_participant(session, mission, cluster, clock.today()))
 
 
@@ -86,7 +90,8 @@ async def update_mission_participant(
     body: ParticipantPatch,
 ) -> Participant:
     participant = await service.update_participant(session, mission, cluster, body, write, clock.today())
-    return with_etag(response, participant)
+    with_etag(response, participant)
+    return participant
 
 
 @router.delete("/{mission}/participants/{cluster}", status_code=204, summary="Remove a participating cluster")

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -31,9 +31,9 @@ MissionKind = Literal[
 ]
 Direction = Literal["outbound", "inbound"]
 MissionStatus = Literal["planned", "applications-open", "applications-closed", "ongoing", "completed", "cancelled"]
-Reference = Text(80, min_length=1)
+Reference = Annotated[str, Text(80, min_length=1)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-ExternalId = Annotated[Text(200, min_length=1), Field(description="Your own stable key for this record (bulk loads upsert by it).")]
+ExternalId = Annotated[str, Text(200, min_length=1), Field(description="Your own stable key for this record (bulk loads upsert by it).")]
 
 
 class OrganisersIn(InputModel):
@@ -73,7 +73,7 @@ class MissionCreate(InputModel):
     outcomes: Outcomes = Field(default_factory=Outcomes)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.ends_on is None:
             self.ends_on = self.starts_on
         if self.ends_on < self.starts_on:
@@ -84,7 +84,7 @@ class MissionCreate(InputModel):
             raise ValueError("applications_open_on must not be after application_deadline")
         if (self.start_time is None) != (self.end_time is None):
             raise ValueError("give both start_time and end_time, or neither")
-        if self.start_time is not None:
+        if self.start_time is not None and self.end_time is not None:
             if self.timezone is None:
                 raise ValueError("times need a timezone")
             if self.ends_on == self.starts_on and self.end_time <= self.start_time:
@@ -94,7 +94,12 @@ class MissionCreate(InputModel):
         return self
 
 
-MissionPatch = patch_of(MissionCreate, "MissionPatch")
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    MissionPatch = InputModel
+else:
+    MissionPatch = patch_of(MissionCreate, "MissionPatch")
 
 
 class PartnershipRefOut(OutputModel):

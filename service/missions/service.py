@@ -2,8 +2,8 @@
 
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -29,8 +29,12 @@ from service.sectors.service import ensure_known
 
 KIND = "mission"
 DEFAULT_SORT = "starts_on"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    MissionListQuery = MissionQuery
+else:
+    MissionListQuery = sortable(MissionQuery, repository.SORTS, DEFAULT_SORT)
 
 
 OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
@@ -52,7 +56,7 @@ def to_schema(row: MissionRow, status: str) -> Mission:
     })
 
 
-def as_input(mission: Mission) -> dict:
+def as_input(mission: Mission) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     data = mission.model_dump(include=set(MissionCreate.model_fields) - {"organisers"})
     data["organisers"] = {
@@ -63,7 +67,7 @@ def as_input(mission: Mission) -> dict:
     return data
 
 
-async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> Row:
+async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False) -> repository.MissionWithStatus:
     """(mission, status); missions are known by id only."""
     found = repository.get(session, id_or_404(ref, KIND), today, for_update=for_update)
     return await or_404(found, KIND, ref)
@@ -108,8 +112,8 @@ def _same_organisers(row: MissionRow, new: list[MissionOrganiser]) -> bool:
     return [(o.cluster_id, o.partnership_id) for o in row.organisers] == [(o.cluster_id, o.partnership_id) for o in new]
 
 
-async def _reloaded(session: AsyncSession, mission_id, today: date) -> Mission:
-    row, status = await repository.get(session, mission_id, today)
+async def _reloaded(session: AsyncSession, mission_id: uuid.UUID, today: date) -> Mission:
+    row, status = await or_404(repository.get(session, mission_id, today), KIND, str(mission_id))
     return to_schema(row, status)
 
 
@@ -139,7 +143,7 @@ async def _check_organisers(session: AsyncSession, write: Write, before: list[Mi
             raise Forbidden("A key bound to a cluster may add or drop as organiser only partnerships its cluster coordinates.")
 
 
-async def create(session: AsyncSession, data: MissionCreate, today: date, write: Write, **origin) -> Mission:
+async def create(session: AsyncSession, data: MissionCreate, today: date, write: Write, **origin: object) -> Mission:
     """Create a mission; origin holds calendar fields (source_id, source_uid...) for imports."""
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
@@ -191,14 +195,19 @@ async def _cluster(session: AsyncSession, ref: str, location: str) -> Cluster:
     found = await resolve(session, Cluster, [ref])
     if ref not in found:
         raise InvalidInput.field(location, f"there is no cluster '{ref}'")
-    return found[ref]
+    cluster: Cluster = found[ref]
+    return cluster
 
 
-async def _participant(session: AsyncSession, mission_ref: str, cluster_ref: str, today: date, *, for_update=False):
+async def _participant(
+    session: AsyncSession, mission_ref: str, cluster_ref: str, today: date, *, for_update: bool = False
+) -> tuple[MissionRow, MissionParticipant]:
     """(mission row, participant row); a mission's organisers and the participant own it."""
     row, _ = await _get(session, mission_ref, today)
     found = await resolve(session, Cluster, [cluster_ref])
-    participant = found and await repository.participant(session, row.id, found[cluster_ref].id, for_update=for_update)
+    participant = (
+        await repository.participant(session, row.id, found[cluster_ref].id, for_update=for_update) if found else None
+    )
     if not participant:
         raise NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}.")
     return row, participant

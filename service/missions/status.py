@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, case, literal, not_, or_
 from service.models import Mission
 
 
-def applications_open(today: date) -> ColumnElement[bool]:
+def applications_open(today: date | ColumnElement[date]) -> ColumnElement[bool]:
     """Taking applications today: not cancelled, not started, a window is known and today is in it."""
     return and_(
         not_(Mission.cancelled),

@@ -13,7 +13,7 @@ import json
 import time
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Float, Select, String, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
@@ -38,11 +38,20 @@ FACETS = ("kind", "country", "sector")
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
 
 
-def _flags(facets: dict[str, Any]) -> list:
+# The statements here select columns by label, not entities.
+Rows = Select[*tuple[Any, ...]]
+
+
+class _Count(TypedDict):
+    value: str
+    count: int
+
+
+def _flags(facets: dict[str, Any]) -> list[Any]:
     return [facets[name].label(f"in_{name}") for name in FACETS]
 
 
-def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Select:
+def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Rows:
     """The opportunity rows some facet counts: those passing the non-facet filters and at
     least two of the three facet filters (each facet ignores only its own)."""
     facets = opportunity_facets(s, o)
@@ -55,15 +64,17 @@ def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Select:
     ).where(*opportunity_filters(s, o), two_of_three)
 
 
-def _mission_rows(s: Shape) -> Select:
+def _mission_rows(s: Shape) -> Rows:
     m = Mission
     return select(
-        literal("mission", String).label("kind"), array([m.destination_country], type_=String).label("countries"),
+        literal("mission", String).label("kind"),
+        # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
+        array[Any]([m.destination_country], type_=String).label("countries"),
         m.sectors.label("sectors"), *_flags(mission_facets(s)), literal(1.0, Float).label("weight"),
     ).where(*mission_filters(s))
 
 
-def _counts(opportunities: Select, missions: Select) -> Select:
+def _counts(opportunities: Rows, missions: Rows) -> Rows:
     """(facet, value, weighted count) over both."""
     c = union_all(opportunities, missions).cte("matched").c
     by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(c.in_country, c.in_sector)
@@ -80,12 +91,12 @@ def _counts(opportunities: Select, missions: Select) -> Select:
 
 
 @lru_cache(maxsize=512)
-def exact_statement(s: Shape) -> Select:
+def exact_statement(s: Shape) -> Rows:
     return _counts(_opportunity_rows(s, Opportunity, literal(1.0, Float)), _mission_rows(s))
 
 
 @lru_cache(maxsize=512)
-def sampled_statement(s: Shape) -> Select:
+def sampled_statement(s: Shape) -> Rows:
     """Opportunities counted on a SYSTEM block sample of :sample_percent of the table, each
     sampled row standing for 100 / :sample_percent rows; missions counted exactly."""
     table = Opportunity.__table__.tablesample(func.system(SAMPLE_PERCENT), name="sample", seed=literal(7))
@@ -94,7 +105,7 @@ def sampled_statement(s: Shape) -> Select:
 
 
 @lru_cache(maxsize=512)
-def _estimate_statement(s: Shape) -> Select:
+def _estimate_statement(s: Shape) -> Rows:
     return _opportunity_rows(s, Opportunity, literal(1.0, Float))
 
 
@@ -128,7 +139,7 @@ class Estimates:
 estimates = Estimates(size=4096, seconds=300)
 
 
-async def _expected_rows(session: AsyncSession, s: Shape, params: dict) -> float:
+async def _expected_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
     key = json.dumps([repr(s), params], default=str, sort_keys=True)
     cached = estimates.get(key)
     if cached is not None:
@@ -138,13 +149,15 @@ async def _expected_rows(session: AsyncSession, s: Shape, params: dict) -> float
     return rows
 
 
-async def _explain_rows(session: AsyncSession, s: Shape, params: dict) -> float:
+async def _explain_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
     """The planner's estimate of how many opportunity rows the facets would count."""
     connection = await session.connection()
     compiled = _estimate_statement(s).compile(dialect=connection.dialect)
     values = compiled.construct_params(params)
     sql = "EXPLAIN (FORMAT JSON) " + str(compiled)
-    plan = (await connection.exec_driver_sql(sql, tuple(values[name] for name in compiled.positiontup))).scalar()
+    # asyncpg binds by position: the compiled statement always has the order.
+    positions = compiled.positiontup or ()
+    plan = (await connection.exec_driver_sql(sql, tuple(values[name] for name in positions))).scalar_one()
     return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
 
@@ -156,14 +169,14 @@ def _rounded(count: float) -> int:
     return int(round(count, -digits))
 
 
-async def counts(session: AsyncSession, s: Shape, params: dict) -> Facets:
+async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
     expected = await _expected_rows(session, s, params)
     if expected <= EXACT_LIMIT:
         rows, approximate = await session.execute(exact_statement(s), params), False
     else:
         percent = min(MAX_SAMPLE_PERCENT, 100.0 * SAMPLED_MATCHES / expected)
         rows, approximate = await session.execute(sampled_statement(s), params | {"sample_percent": percent}), True
-    found: dict[str, list] = {name: [] for name in FACETS}
+    found: dict[str, list[_Count]] = {name: [] for name in FACETS}
     for facet, value, count in rows:
         found[facet].append({"value": value, "count": _rounded(count) if approximate else int(count)})
     for values in found.values():

@@ -9,10 +9,9 @@ the whole page), and the words whose lexeme the query holds are marked.
 import html
 import re
 
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.filters import SEARCH_CONFIG_NAME, text_query
+from service.opportunities import repository
 
 WORD = re.compile(r"\w+", re.UNICODE)
 SNIPPET_WORDS = 30
@@ -20,7 +19,7 @@ SNIPPET_WORDS = 30
 
 async def query_lexemes(session: AsyncSession, q: str) -> set[str]:
     """The lexemes of the query's positive terms (negated ones are not marked)."""
-    tree = await session.scalar(select(func.querytree(text_query(q))))
+    tree = await repository.query_tree(session, q)
     if not tree or tree == "T":
         return set()
     terms = re.findall(r"(!?)'((?:[^']|'')+)'", tree)
@@ -31,19 +30,13 @@ async def word_lexemes(session: AsyncSession, words: set[str]) -> dict[str, str]
     """word -> its lexeme (stop words and the like map to nothing)."""
     if not words:
         return {}
-    rows = await session.execute(
-        text(
-            f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{SEARCH_CONFIG_NAME}', search_fold(w))), ' ') "
-            "FROM unnest(CAST(:words AS text[])) AS w"
-        ),
-        {"words": sorted(words)},
-    )
-    return {word: lexeme for word, lexeme in rows if lexeme}
+    return await repository.word_lexemes(session, words)
 
 
 def mark(text_value: str, matched: set[str], lexemes: dict[str, str]) -> str:
     """HTML-escaped text with the matched words in <mark>."""
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for word in WORD.finditer(text_value):
         out.append(html.escape(text_value[last:word.start()]))
         token = html.escape(word.group())

@@ -11,7 +11,7 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, String, bindparam, func, literal, select, text, union_all
+from sqlalchemy import CompoundSelect, Row, Select, String, bindparam, func, literal, select, text, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,9 @@ from service.opportunities.search_plan import Plan, Shape, sort_of
 
 SUMMARY_CHARS = 300
 
+# The statements here select columns by label, not entities.
+Rows = Select[*tuple[Any, ...]]
+
 # The columns of both branches, in the order UNION ALL needs.
 BRANCH_COLUMNS = (
     "kind", "id", "title", "summary", "countries", "sectors", "deadline", "deadline_key", "created_at",
@@ -38,7 +41,7 @@ BRANCH_COLUMNS = (
 )
 
 
-def _opportunity_rows(s: Shape) -> Select:
+def _opportunity_rows(s: Shape) -> Rows:
     o = Opportunity
     columns = [
         o.kind.label("kind"), o.id.label("id"), o.title.label("title"), o.summary.label("summary"),
@@ -52,12 +55,13 @@ def _opportunity_rows(s: Shape) -> Select:
     return select(*columns).where(*opportunity_filters(s), *opportunity_facets(s).values())
 
 
-def _mission_rows(s: Shape) -> Select:
+def _mission_rows(s: Shape) -> Rows:
     m = Mission
     columns = [
         literal("mission", String).label("kind"), m.id.label("id"), m.title.label("title"),
         func.left(m.description, SUMMARY_CHARS).label("summary"),
-        array([m.destination_country], type_=String).label("countries"), m.sectors.label("sectors"),
+        # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
+        array[Any]([m.destination_country], type_=String).label("countries"), m.sectors.label("sectors"),
         m.application_deadline.label("deadline"), deadline_key(m.application_deadline).label("deadline_key"),
         m.created_at.label("created_at"), m.external_organiser.label("organisation"),
     ]
@@ -73,7 +77,7 @@ def _first_organiser(column: Any, mission_id: Any) -> Any:
     )
 
 
-def _with_organisers(missions: Select) -> Select:
+def _with_organisers(missions: Rows) -> Rows:
     """A page of mission rows with their first organising cluster and partnership, looked up
     for the page's rows only."""
     page = missions.subquery()
@@ -87,13 +91,13 @@ def _with_organisers(missions: Select) -> Select:
     ))
 
 
-def _order(table: Any, s: Shape) -> tuple:
+def _order(table: Any, s: Shape) -> tuple[Any, ...]:
     # The branches' sort keys are never null (deadline_key puts open-ended last itself).
     sort = sort_of(s)
     return keyset_order(sort, table.c[sort.field.column.name], table.c.id, nulls_last=False)
 
 
-def _in_order(rows: Select, s: Shape) -> Select:
+def _in_order(rows: Rows | CompoundSelect[*tuple[Any, ...]], s: Shape) -> Rows:
     """rows (a select of branch columns) in the sort's order, after the cursor, cut to :limit."""
     sort = sort_of(s)
     table = rows.subquery()
@@ -104,12 +108,12 @@ def _in_order(rows: Select, s: Shape) -> Select:
     return stmt.order_by(*_order(table, s)).limit(bindparam("limit"))
 
 
-def _branch(rows: Select, s: Shape) -> Select:
+def _branch(rows: Rows, s: Shape) -> Rows:
     return _in_order(ranking.candidates(rows) if s.sort == "-rank" else rows, s)
 
 
 @lru_cache(maxsize=512)
-def page_statement(s: Shape) -> Select:
+def page_statement(s: Shape) -> Rows:
     """The page (:limit rows) with the organiser of each row, in the sort's order."""
     branches = []
     if s.wants_opportunities:
@@ -129,7 +133,7 @@ def page_statement(s: Shape) -> Select:
     )
 
 
-async def page_rows(session: AsyncSession, p: Plan) -> list[Row]:
+async def page_rows(session: AsyncSession, p: Plan) -> list[Row[*tuple[Any, ...]]]:
     """The page's rows (p's :limit of them at most), in order."""
     if p.shape.value_dependent:
         # Prepared statements are reused with generic plans after a few runs, but the best
@@ -140,9 +144,11 @@ async def page_rows(session: AsyncSession, p: Plan) -> list[Row]:
     return list(await connection.execute(page_statement(p.shape), p.params))
 
 
-async def descriptions(session: AsyncSession, opportunity_ids: list[uuid.UUID], mission_ids: list[uuid.UUID]) -> dict:
+async def descriptions(
+    session: AsyncSession, opportunity_ids: list[uuid.UUID], mission_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
     """id -> full description, of the given opportunities and missions."""
-    found = {}
+    found: dict[uuid.UUID, str | None] = {}
     for model, wanted in ((Opportunity, opportunity_ids), (Mission, mission_ids)):
         if wanted:
             found |= dict((await session.execute(select(model.id, model.description).where(model.id.in_(wanted)))).all())

@@ -19,6 +19,6 @@ def rank(search_column: Any, query: Any) -> Any:
     return func.ts_rank(search_column, query).cast(Float).label("rank")
 
 
-def candidates(rows: Select) -> Select:
+def candidates(rows: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """The rows worth ranking: the first :window in deadline order."""
     return rows.order_by(literal_column("deadline_key"), literal_column("id")).limit(bindparam("window"))

@@ -1,24 +1,34 @@
-"""SQL for single opportunities (the search has its own module)."""
+"""SQL for single opportunities, and the lexemes search highlighting marks (the search
+itself has its own query modules)."""
 
+import uuid
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Date, Select, Uuid, and_, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, Date, Row, Select, Uuid, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import AliasedClass
 
+from service.kit.filters import SEARCH_CONFIG_NAME, text_query
 from service.models import Opportunity
 
+# An opportunity beside its status derived for a day.
+OpportunityWithStatus = Row[Opportunity, str]
 
-def is_open(today: date, o=Opportunity):
+
+def is_open(
+    today: date | ColumnElement[date], o: type[Opportunity] | AliasedClass[Opportunity] = Opportunity
+) -> ColumnElement[bool]:
     """Open on that day: not withdrawn and not past its deadline (o: the table or a sample of it)."""
     return and_(~o.withdrawn, or_(o.deadline.is_(None), o.deadline >= today))
 
 
-def status(today: date):
+def status(today: date | ColumnElement[date]) -> ColumnElement[str]:
     return case((Opportunity.withdrawn, "withdrawn"), (is_open(today), "open"), else_="closed")
 
 
-def _by_id(for_update: bool) -> Select:
+def _by_id(for_update: bool) -> Select[Opportunity, str]:
     # Built once with bound parameters: a get by id is the hottest read there is.
     stmt = (
         select(Opportunity, status(bindparam("today", type_=Date)).label("status"))
@@ -32,6 +42,28 @@ def _by_id(for_update: bool) -> Select:
 BY_ID = {False: _by_id(False), True: _by_id(True)}
 
 
-async def get(session: AsyncSession, opportunity_id, today: date, *, for_update: bool = False):
+async def get(
+    session: AsyncSession, opportunity_id: uuid.UUID, today: date, *, for_update: bool = False
+) -> OpportunityWithStatus | None:
     """(opportunity, status) or None."""
     return (await session.execute(BY_ID[for_update], {"id": opportunity_id, "today": today})).one_or_none()
+
+
+async def query_tree(session: AsyncSession, q: str) -> str | None:
+    """PostgreSQL's querytree of a text query: its terms as the lexemes the index holds."""
+    tree: str | None = await session.scalar(select(func.querytree(text_query(q))))
+    return tree
+
+
+# Each word with its lexeme by the same folding and stemming as the index, for a whole page
+# of texts in one round trip.
+_WORD_LEXEMES = text(
+    f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{SEARCH_CONFIG_NAME}', search_fold(w))), ' ') "
+    "FROM unnest(CAST(:words AS text[])) AS w"
+)
+
+
+async def word_lexemes(session: AsyncSession, words: Iterable[str]) -> dict[str, str]:
+    """word -> its lexeme; words without one (stop words and the like) are left out."""
+    rows = await session.execute(_WORD_LEXEMES, {"words": sorted(words)})
+    return {word: lexeme for word, lexeme in rows if lexeme}

@@ -31,13 +31,14 @@ async def create_opportunity(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: OpportunityCreate
 ) -> Opportunity:
     opportunity = await service.create(session, body, clock.today(), write)
-    return created(response, f"/v1/opportunities/{opportunity.id}", opportunity)
+    created(response, f"/v1/opportunities/{opportunity.id}", opportunity)
+    return opportunity
 
 
-@router.get("/{opportunity}", summary="Get an opportunity")
+@router.get("/{opportunity}", response_model=Opportunity, summary="Get an opportunity")
 async def get_opportunity(
     session: SessionDep, clock: ClockDep, request: Request, response: Response, opportunity: OpportunityRef
-) -> Opportunity:
+) -> Response:
     return conditional_read(request, response, await service.get(session, opportunity, clock.today()))
 
 
@@ -46,7 +47,9 @@ async def update_opportunity(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, opportunity: OpportunityRef,
     body: OpportunityPatch,
 ) -> Opportunity:
-    return with_etag(response, await service.update(session, opportunity, body, write, clock.today()))
+    changed = await service.update(session, opportunity, body, write, clock.today())
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{opportunity}", status_code=204, summary="Delete an opportunity")

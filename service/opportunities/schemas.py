@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ class PosterIn(InputModel):
     organisation: Organisation | None = Field(None, description="An organisation outside the platform.")
 
     @model_validator(mode="after")
-    def _exactly_one(self):
+    def _exactly_one(self) -> Self:
         if sum(x is not None for x in (self.cluster, self.partnership, self.organisation)) != 1:
             raise ValueError("give exactly one of cluster, partnership or organisation")
         return self
@@ -39,18 +39,18 @@ class OpportunityCreate(InputModel):
     external_id: ExternalId | None = None
     kind: OpportunityKind
     title: Name
-    summary: Text(1000) | None = Field(None, description="One or two sentences shown in search results.")
+    summary: Annotated[str, Text(1000)] | None = Field(None, description="One or two sentences shown in search results.")
     description: LongText | None = None
     countries: list[CountryCode] = Field(default_factory=list, max_length=50, description="Target countries.")
     sectors: list[SectorCode] = sector_list()
     posted_by: PosterIn
     deadline: PlanDate | None = Field(None, description="Last day to respond (inclusive, UTC); none: open-ended.")
     url: Url | None = None
-    contact: Text(300) | None = Field(None, description="Who to contact (name, email or phone).")
+    contact: Annotated[str, Text(300)] | None = Field(None, description="Who to contact (name, email or phone).")
     withdrawn: bool = False
 
     @model_validator(mode="after")
-    def _unique(self):
+    def _unique(self) -> Self:
         if len(set(self.countries)) != len(self.countries):
             raise ValueError("countries must not repeat")
         if len(set(self.sectors)) != len(self.sectors):
@@ -58,7 +58,12 @@ class OpportunityCreate(InputModel):
         return self
 
 
-OpportunityPatch = patch_of(OpportunityCreate, "OpportunityPatch")
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    OpportunityPatch = InputModel
+else:
+    OpportunityPatch = patch_of(OpportunityCreate, "OpportunityPatch")
 
 
 class OrganisationOut(OutputModel):

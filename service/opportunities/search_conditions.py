@@ -8,7 +8,7 @@ of that facet ignore.
 
 from typing import Any
 
-from sqlalchemy import Date, String, Uuid, bindparam, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Date, String, Uuid, bindparam, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.kit.filters import SEARCH_CONFIG
@@ -35,7 +35,7 @@ def _ids_of(model: Any, slugs: Any) -> Any:
     return select(model.id).where(model.slug == func.any(slugs)).scalar_subquery()
 
 
-def opportunity_filters(s: Shape, o: Any = Opportunity) -> list:
+def opportunity_filters(s: Shape, o: Any = Opportunity) -> list[ColumnElement[bool]]:
     """Conditions that are not facets: text, open, deadline range, poster. o is the table,
     or a sample of it (facets of broad searches)."""
     conditions = []
@@ -69,7 +69,7 @@ def _organised_by(column: Any, model: Any, slugs: Any) -> Any:
     return Mission.id.in_(select(MissionOrganiser.mission_id).where(column.in_(_ids_of(model, slugs))))
 
 
-def mission_filters(s: Shape) -> list:
+def mission_filters(s: Shape) -> list[ColumnElement[bool]]:
     """Conditions on missions that are not facets; without `open`, any mission that has an
     application window at all."""
     m = Mission

@@ -1,6 +1,7 @@
 """Running a search: the page and its next cursor, then (when asked) facets and highlights."""
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,13 +10,17 @@ from service.opportunities import facets, highlight, page_query
 from service.opportunities.schemas import Highlight, Organiser, SearchPage, SearchQuery, SearchResult
 from service.opportunities.search_plan import CURSOR_SCOPE, SORT_TOKENS, SORTS, plan
 
-# The search query as the route takes it: `sort` is the enum of the search's sort tokens.
-SearchListQuery = sortable(SearchQuery, SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(SORT_TOKENS))
+# The search query as the route takes it: `sort` is the enum of the search's sort tokens,
+# added at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    SearchListQuery = SearchQuery
+else:
+    SearchListQuery = sortable(SearchQuery, SORTS, "`relevance` with `q`, else `deadline`", tokens=tuple(SORT_TOKENS))
 
 
 # Results are built with model_construct: every value comes straight from typed columns,
 # and validating fifty of them per page cost more than running the query.
-def _organiser(row: dict) -> Organiser | None:
+def _organiser(row: dict[str, Any]) -> Organiser | None:
     if row["cluster_id"]:
         return Organiser.model_construct(type="cluster", id=row["cluster_id"], slug=row["cluster_slug"], name=row["cluster_name"])
     if row["partnership_id"]:
@@ -27,7 +32,7 @@ def _organiser(row: dict) -> Organiser | None:
     return None
 
 
-def _result(row: dict) -> SearchResult:
+def _result(row: dict[str, Any]) -> SearchResult:
     resource = "missions" if row["kind"] == "mission" else "opportunities"
     return SearchResult.model_construct(
         kind=row["kind"], id=row["id"], title=row["title"], summary=row["summary"], countries=row["countries"],

@@ -2,13 +2,15 @@
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.kit.lookup import flush, resolve
 from service.kit.patching import merge
+from service.kit.repository import id_or_404, not_found, or_404
 from service.models import Cluster, Partnership
 from service.models import Opportunity as OpportunityRow
 from service.opportunities import repository
@@ -26,7 +28,7 @@ def to_schema(row: OpportunityRow, status: str) -> Opportunity:
     return Opportunity.model_validate(fields | {"posted_by": poster, "status": status})
 
 
-def as_input(opportunity: Opportunity) -> dict:
+def as_input(opportunity: Opportunity) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     data = opportunity.model_dump(include=set(OpportunityCreate.model_fields) - {"posted_by"})
     poster = opportunity.posted_by
@@ -34,34 +36,32 @@ def as_input(opportunity: Opportunity) -> dict:
         data["posted_by"] = {"cluster": poster.cluster.slug}
     elif poster.partnership:
         data["posted_by"] = {"partnership": poster.partnership.slug}
-    else:
+    elif poster.organisation:
         data["posted_by"] = {"organisation": poster.organisation.model_dump()}
     return data
 
 
-def _opportunity_id(ref: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        raise NotFound(f"There is no opportunity '{ref}'.") from None
+KIND = "opportunity"
 
 
-async def _get(session: AsyncSession, ref: str, today: date, *, for_update: bool = False):
-    found = await repository.get(session, _opportunity_id(ref), today, for_update=for_update)
-    if found is None:
-        raise _not_found(ref)
-    return found
+async def _get(
+    session: AsyncSession, ref: str, today: date, *, for_update: bool = False
+) -> repository.OpportunityWithStatus:
+    """(opportunity, status); opportunities are known by id only."""
+    found = repository.get(session, id_or_404(ref, KIND), today, for_update=for_update)
+    return await or_404(found, KIND, ref)
 
 
 async def get(session: AsyncSession, ref: str, today: date) -> Opportunity:
     return to_schema(*await _get(session, ref, today))
 
 
-def _not_found(ref: str) -> NotFound:
-    return NotFound(f"There is no opportunity '{ref}'.")
+async def _reloaded(session: AsyncSession, opportunity_id: uuid.UUID, today: date) -> Opportunity:
+    row, status = await or_404(repository.get(session, opportunity_id, today), KIND, str(opportunity_id))
+    return to_schema(row, status)
 
 
-def _poster(row: OpportunityRow) -> list:
+def _poster(row: OpportunityRow) -> list[uuid.UUID]:
     """Who owns an opportunity: the cluster that posted it."""
     return [row.posted_by_cluster_id] if row.posted_by_cluster_id else []
 
@@ -93,7 +93,7 @@ async def create(session: AsyncSession, data: OpportunityCreate, today: date, wr
     write.principal.may_create("opportunities (as their poster)", _poster(row))
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
-    return to_schema(*await repository.get(session, row.id, today))
+    return await _reloaded(session, row.id, today)
 
 
 async def update(
@@ -101,16 +101,16 @@ async def update(
 ) -> Opportunity:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
-    write.check(current, _poster(row), _not_found(ref))
+    write.check(current, _poster(row), not_found(KIND, ref))
     data = merge(OpportunityCreate, as_input(current), patch)
     await _apply(session, row, data)
     write.principal.keeps(_poster(row), "the opportunity")
     await flush(session, duplicate=_duplicate(data))
-    return to_schema(*await repository.get(session, row.id, today))
+    return await _reloaded(session, row.id, today)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), _poster(row), _not_found(ref))
+    write.check(to_schema(row, status), _poster(row), not_found(KIND, ref))
     await session.delete(row)
     await flush(session)

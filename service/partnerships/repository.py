@@ -1,5 +1,7 @@
 """All SQL about partnerships and their members."""
 
+import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
@@ -23,7 +25,7 @@ SORTS = {
 }
 
 
-def _select() -> Select:
+def _select() -> Select[Partnership]:
     return select(Partnership).options(
         selectinload(Partnership.members).selectinload(PartnershipMember.cluster)
     )
@@ -31,10 +33,11 @@ def _select() -> Select:
 
 async def get(session: AsyncSession, ref: str, *, for_update: bool = False) -> Partnership | None:
     stmt = _select().where(ref_clause(Partnership, ref)).execution_options(populate_existing=True)
-    return await kit.one(session, stmt, for_update=for_update, of=Partnership)
+    row: Partnership | None = await kit.one(session, stmt, for_update=for_update, of=Partnership)
+    return row
 
 
-def filtered(query: PartnershipQuery) -> Select:
+def filtered(query: PartnershipQuery) -> Select[Partnership]:
     stmt = _select()
     if query.programme:
         stmt = stmt.where(Partnership.programme.in_(query.programme))
@@ -67,7 +70,9 @@ def touch(row: Partnership) -> None:
     row.updated_at = func.statement_timestamp()
 
 
-async def coordinated_by(session: AsyncSession, cluster_id, partnership_ids) -> set:
+async def coordinated_by(
+    session: AsyncSession, cluster_id: uuid.UUID | None, partnership_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
     """Those of partnership_ids that cluster_id coordinates."""
     m = PartnershipMember
     rows = await session.scalars(select(m.partnership_id).where(

@@ -34,11 +34,12 @@ async def list_partnerships(
 @router.post("", status_code=201, summary="Register a partnership, with its members")
 async def create_partnership(session: SessionDep, write: WriteDep, response: Response, body: PartnershipCreate) -> Partnership:
     partnership = await service.create(session, body, write)
-    return created(response, f"/v1/partnerships/{partnership.id}", partnership)
+    created(response, f"/v1/partnerships/{partnership.id}", partnership)
+    return partnership
 
 
-@router.get("/{partnership}", summary="Get a partnership by id or slug")
-async def get_partnership(session: SessionDep, request: Request, response: Response, partnership: Ref) -> Partnership:
+@router.get("/{partnership}", response_model=Partnership, summary="Get a partnership by id or slug")
+async def get_partnership(session: SessionDep, request: Request, response: Response, partnership: Ref) -> Response:
     return conditional_read(request, response, await service.get(session, partnership))
 
 
@@ -46,7 +47,9 @@ async def get_partnership(session: SessionDep, request: Request, response: Respo
 async def update_partnership(
     session: SessionDep, write: WriteDep, response: Response, partnership: Ref, body: PartnershipPatch
 ) -> Partnership:
-    return with_etag(response, await service.update(session, partnership, body, write))
+    changed = await service.update(session, partnership, body, write)
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{partnership}", status_code=204, summary="Delete a partnership and its memberships")

@@ -1,6 +1,6 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -17,7 +17,7 @@ GenerationNumber = Annotated[int, Field(ge=1, le=20, description="Call generatio
 
 
 class MemberIn(InputModel):
-    cluster: Text(80, min_length=1) = Field(description="The member cluster's slug or id.")
+    cluster: Annotated[str, Text(80, min_length=1)] = Field(description="The member cluster's slug or id.")
     role: Role = "partner"
 
 
@@ -27,24 +27,24 @@ class MemberPatch(InputModel):
 
 class PartnershipCreate(InputModel):
     slug: Slug
-    acronym: Text(120, min_length=1)
+    acronym: Annotated[str, Text(120, min_length=1)]
     name: Name
     programme: Programme
     generation: GenerationNumber | None = None
-    strand: Text(120) | None = Field(
+    strand: Annotated[str, Text(120)] | None = Field(
         None, description="`strand-1`, `strand-2` or `voluntary` for ESCP programmes; free text for others."
     )
     period_start: PlanDate | None = None
     period_end: PlanDate | None = None
     objectives: LongText | None = None
-    activities: list[Text(2000)] = Field(default_factory=list, max_length=100)
+    activities: list[Annotated[str, Text(2000)]] = Field(default_factory=list, max_length=100)
     website: Url | None = None
     sectors: list[SectorCode] = sector_list()
     target_markets: list[TargetMarketRef] = target_market_list()
     members: list[MemberIn] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.programme != "other" and self.strand is not None and self.strand not in ESCP_STRANDS:
             raise ValueError(f"strand of an {self.programme} partnership must be one of {', '.join(ESCP_STRANDS)}")
         if self.period_start and self.period_end and self.period_end < self.period_start:
@@ -58,7 +58,12 @@ class PartnershipCreate(InputModel):
         return self
 
 
-PartnershipPatch = patch_of(PartnershipCreate, "PartnershipPatch")
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    PartnershipPatch = InputModel
+else:
+    PartnershipPatch = patch_of(PartnershipCreate, "PartnershipPatch")
 
 
 class Member(OutputModel):
@@ -90,7 +95,7 @@ class Partnership(OutputModel):
 class PartnershipQuery(ListQuery):
     programme: list[Programme] = filter_values("`escp-4i`, `escp-s3` or `other`.")
     generation: list[GenerationNumber] = filter_values("Generation number.")
-    strand: list[Text(120)] = filter_values("Strand, e.g. `strand-1`.")
+    strand: list[Annotated[str, Text(120)]] = filter_values("Strand, e.g. `strand-1`.")
     sector: list[SectorCode] = filter_values("Sector code; any of the given.")
     target_market: list[CountryCode] = filter_values("A targeted country.")
     cluster: list[Slug] = filter_values("Slug of a member cluster.")

@@ -1,15 +1,16 @@
 """Rules about partnerships and their membership. Never commits: the request boundary does."""
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, FieldError, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
-from service.kit.problem import FieldError
 from service.kit.repository import not_found, or_404
 from service.models import Cluster, PartnershipMember
 from service.models import Partnership as PartnershipRow
@@ -26,11 +27,15 @@ from service.partnerships.schemas import (
 from service.sectors.service import ensure_known
 
 DEFAULT_SORT = "acronym"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-PartnershipListQuery = sortable(PartnershipQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    PartnershipListQuery = PartnershipQuery
+else:
+    PartnershipListQuery = sortable(PartnershipQuery, repository.SORTS, DEFAULT_SORT)
 
 
-def as_input(partnership: Partnership) -> dict:
+def as_input(partnership: Partnership) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     data = partnership.model_dump(include=set(PartnershipCreate.model_fields) - {"members"})
     data["members"] = [{"cluster": m.cluster.slug, "role": m.role} for m in partnership.members]
@@ -65,7 +70,7 @@ async def _resolve_members(session: AsyncSession, members: list[MemberIn]) -> li
     ]
     if errors:
         raise InvalidInput("Some members are unknown clusters.", errors=errors)
-    pairs = [(found[m.cluster].id, m.role) for m in members]
+    pairs: list[tuple[UUID, str]] = [(found[m.cluster].id, m.role) for m in members]
     if len({cluster_id for cluster_id, _ in pairs}) != len(pairs):
         raise InvalidInput.field("body.members", "a cluster can be a member only once")
     return pairs
@@ -150,7 +155,9 @@ async def get_member(session: AsyncSession, ref: str, cluster_ref: str) -> Membe
     return _member(await get(session, ref), cluster_ref)
 
 
-async def _change_members(session, ref, write: Write, members_after) -> Partnership:
+async def _change_members(
+    session: AsyncSession, ref: str, write: Write, members_after: Callable[[Partnership], Awaitable[list[tuple[UUID, str]]]]
+) -> Partnership:
     """Apply a change to the member list of a locked partnership (its coordinators' to make).
     members_after(current) returns the new [(cluster id, role)] list."""
     row = await _get_row(session, ref, for_update=True)
@@ -170,7 +177,7 @@ def _pairs(partnership: Partnership) -> list[tuple[UUID, str]]:
 
 
 async def add_member(session: AsyncSession, ref: str, data: MemberIn, write: Write) -> Member:
-    async def with_new(current: Partnership):
+    async def with_new(current: Partnership) -> list[tuple[UUID, str]]:
         (new,) = await _resolve_members(session, [data])
         if any(cluster_id == new[0] for cluster_id, _ in _pairs(current)):
             raise Conflict(f"Cluster '{data.cluster}' is already a member of '{current.slug}'.")
@@ -183,7 +190,7 @@ async def add_member(session: AsyncSession, ref: str, data: MemberIn, write: Wri
 async def update_member(
     session: AsyncSession, ref: str, cluster_ref: str, data: MemberPatch, write: Write
 ) -> Member:
-    async def with_role(current: Partnership):
+    async def with_role(current: Partnership) -> list[tuple[UUID, str]]:
         target = _member(current, cluster_ref).cluster.id
         return [(cid, data.role if cid == target else role) for cid, role in _pairs(current)]
 
@@ -191,7 +198,7 @@ async def update_member(
 
 
 async def remove_member(session: AsyncSession, ref: str, cluster_ref: str, write: Write) -> None:
-    async def without(current: Partnership):
+    async def without(current: Partnership) -> list[tuple[UUID, str]]:
         target = _member(current, cluster_ref).cluster.id
         return [(cid, role) for cid, role in _pairs(current) if cid != target]
 

@@ -19,7 +19,8 @@ SECTOR_COLUMNS = [
 
 
 async def get(session: AsyncSession, code: str, *, for_update: bool = False) -> Sector | None:
-    return await kit.one(session, select(Sector).where(Sector.code == code), for_update=for_update)
+    row: Sector | None = await kit.one(session, select(Sector).where(Sector.code == code), for_update=for_update)
+    return row
 
 
 async def known_codes(session: AsyncSession, codes: Iterable[str]) -> set[str]:

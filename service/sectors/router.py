@@ -26,11 +26,12 @@ async def list_sectors(
 @router.post("", status_code=201, summary="Add a sector to the vocabulary")
 async def create_sector(session: SessionDep, write: AdminWriteDep, response: Response, body: SectorCreate) -> Sector:
     sector = await service.create(session, body)
-    return created(response, f"/v1/sectors/{sector.code}", sector)
+    created(response, f"/v1/sectors/{sector.code}", sector)
+    return sector
 
 
-@router.get("/{code}", summary="Get a sector")
-async def get_sector(session: SessionDep, request: Request, response: Response, code: CodePath) -> Sector:
+@router.get("/{code}", response_model=Sector, summary="Get a sector")
+async def get_sector(session: SessionDep, request: Request, response: Response, code: CodePath) -> Response:
     return conditional_read(request, response, await service.get(session, code))
 
 
@@ -38,7 +39,9 @@ async def get_sector(session: SessionDep, request: Request, response: Response, 
 async def update_sector(
     session: SessionDep, write: AdminWriteDep, response: Response, code: CodePath, body: SectorPatch
 ) -> Sector:
-    return with_etag(response, await service.update(session, code, body, write))
+    changed = await service.update(session, code, body, write)
+    with_etag(response, changed)
+    return changed
 
 
 @router.delete("/{code}", status_code=204, summary="Remove an unused sector")

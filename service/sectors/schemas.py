@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -11,7 +11,7 @@ SectorKind = Literal["sector", "emerging-industry"]
 NaceCode = Annotated[str, StringConstraints(max_length=10, pattern=r"^[A-U](\d{2}(\.\d{1,2})?)?$|^\d{2}(\.\d{1,2})?$")]
 
 
-def sector_list(description: str = "Sector codes from `/v1/sectors`."):
+def sector_list(description: str = "Sector codes from `/v1/sectors`.") -> Any:
     return Field(default_factory=list, max_length=50, description=description)
 
 
@@ -22,7 +22,12 @@ class SectorCreate(InputModel):
     nace_codes: list[NaceCode] = Field(default_factory=list, max_length=50, description="NACE Rev. 2 codes, e.g. `26.7`.")
 
 
-SectorPatch = patch_of(SectorCreate, "SectorPatch", exclude=("code",))
+# patch_of builds the model at run time (every field optional); a type checker knows it
+# as an InputModel, which is all that merge() and the routes rely on.
+if TYPE_CHECKING:
+    SectorPatch = InputModel
+else:
+    SectorPatch = patch_of(SectorCreate, "SectorPatch", exclude=("code",))
 
 
 class Sector(OutputModel):

@@ -1,6 +1,7 @@
 """Rules of the sector vocabulary. Never commits: the request boundary does."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,14 +10,18 @@ from service.errors import Conflict, InvalidInput
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
-from service.kit.repository import or_404
+from service.kit.repository import not_found, or_404
 from service.models import Sector as SectorRow
 from service.sectors import repository
 from service.sectors.schemas import Sector, SectorCreate, SectorPatch, SectorQuery
 
 DEFAULT_SORT = "code"
-# The list query as routes take it: `sort` is the enum of the repository's sort fields.
-SectorListQuery = sortable(SectorQuery, repository.SORTS, DEFAULT_SORT)
+# The list query as routes take it: `sort` is the enum of the repository's sort fields, added
+# at run time, so a type checker sees the query it extends.
+if TYPE_CHECKING:
+    SectorListQuery = SectorQuery
+else:
+    SectorListQuery = sortable(SectorQuery, repository.SORTS, DEFAULT_SORT)
 
 
 async def ensure_known(session: AsyncSession, codes: Iterable[str], location: str = "body.sectors") -> None:
@@ -52,7 +57,7 @@ async def create(session: AsyncSession, data: SectorCreate) -> Sector:
 async def update(session: AsyncSession, code: str, patch: SectorPatch, write: Write) -> Sector:
     row = await _get_row(session, code, for_update=True)
     current = Sector.model_validate(row)
-    write.check(current, [], None)
+    write.check(current, [], not_found("sector", code))
     merged = merge(SectorCreate, current.model_dump(), patch)
     for field, value in merged.model_dump().items():
         setattr(row, field, value)
@@ -63,7 +68,7 @@ async def update(session: AsyncSession, code: str, patch: SectorPatch, write: Wr
 
 async def delete(session: AsyncSession, code: str, write: Write) -> None:
     row = await _get_row(session, code, for_update=True)
-    write.check(Sector.model_validate(row), [], None)
+    write.check(Sector.model_validate(row), [], not_found("sector", code))
     if await repository.in_use(session, code):
         raise Conflict(f"Sector '{code}' is still used; remove it from those records first.")
     await session.delete(row)
