@@ -62,7 +62,7 @@ def _description(mission: Mission) -> str:
 
 
 def _when(mission: Mission) -> tuple[date | datetime, date | datetime]:
-    if mission.start_time is None:
+    if mission.start_time is None or mission.end_time is None or mission.timezone is None:
         return mission.starts_on, mission.ends_on + timedelta(days=1)  # DTEND is exclusive
     zone = ZoneInfo(mission.timezone)
     return (
@@ -99,12 +99,12 @@ def mission_event(mission: Mission, sector_names: dict[str, str]) -> Event:
     return event
 
 
-def deadline_event(mission: Mission) -> Event:
+def deadline_event(mission: Mission, deadline: date) -> Event:
     """An all-day reminder on the application deadline."""
     event = Event()
     event.add("uid", f"{mission.id}-deadline@{UID_DOMAIN}")
-    event.add("dtstart", mission.application_deadline)
-    event.add("dtend", mission.application_deadline + timedelta(days=1))
+    event.add("dtstart", deadline)
+    event.add("dtend", deadline + timedelta(days=1))
     event.add("summary", f"Application deadline: {mission.title}")
     event.add("location", location(mission))
     event.add("description", f"Last day to apply for {mission.title} ({mission.starts_on.isoformat()}).")
@@ -127,6 +127,7 @@ def calendar(
     for mission in missions:
         cal.add_component(mission_event(mission, sector_names))
         if include_deadlines and mission.application_deadline:
-            cal.add_component(deadline_event(mission))
+            cal.add_component(deadline_event(mission, mission.application_deadline))
     cal.add_missing_timezones()
-    return cal.to_ical()
+    content: bytes = cal.to_ical()
+    return content

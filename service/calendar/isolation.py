@@ -78,7 +78,9 @@ class FeedReader:
     def _bound(self) -> str:
         return f"{self.timeout_seconds:g} s of CPU or {self.memory_bytes // 2**20} MiB of memory"
 
-    async def _read_in(self, pool: ProcessPoolExecutor, content: bytes, fmt: str, defaults: Defaults):
+    async def _read_in(
+        self, pool: ProcessPoolExecutor, content: bytes, fmt: str, defaults: Defaults
+    ) -> list[FeedEvent | Rejection]:
         wall_clock_limit = 3 * self.timeout_seconds + 1
         try:
             # The CPU limit ends an overrunning worker; the wall-clock limit covers a machine
@@ -87,7 +89,8 @@ class FeedReader:
                 # Submitting may start a worker, which waits on the forkserver (for seconds
                 # the first time, while it imports the parser): done in a thread, not on the loop.
                 work = await asyncio.to_thread(pool.submit, parse, content, fmt, defaults)
-                return await asyncio.wrap_future(work)
+                events: list[FeedEvent | Rejection] = await asyncio.wrap_future(work)
+                return events
         except TimeoutError:
             self._discard(pool)
             raise FeedRejected(f"reading the feed took longer than {wall_clock_limit:g} s") from None

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pycountry
-from icalendar import Calendar
+from icalendar import Calendar, Component
 from pydantic import ValidationError
 
 from service.calendar.ics import CARRIED_FIELDS, DATA_PROPERTY, DEADLINE_PROPERTY, EXTERNAL_ORGANISER
@@ -78,7 +78,7 @@ def _place(text: str | None, default_country: str | None) -> tuple[str | None, s
     return city, country
 
 
-def _times(start, end) -> dict[str, Any]:
+def _times(start: date | datetime, end: date | datetime | None) -> dict[str, Any]:
     """starts_on/ends_on (and local times with their zone) from DTSTART and DTEND."""
     if not isinstance(start, datetime):  # all-day: DTEND is exclusive
         last = end - timedelta(days=1) if isinstance(end, date) and end > start else start
@@ -99,7 +99,7 @@ def _times(start, end) -> dict[str, Any]:
     }
 
 
-def _dates_problem(start, end) -> str | None:
+def _dates_problem(start: object, end: object) -> str | None:
     """Why DTSTART/DTEND cannot be a mission's dates, if they cannot."""
     for value in (start, end):
         if value is None:
@@ -131,7 +131,7 @@ def _organisers(defaults: Defaults, named: Any) -> dict[str, Any]:
     return {"external": defaults.organiser or named, "clusters": [defaults.cluster] if defaults.cluster else []}
 
 
-def _ics_event(component, defaults: Defaults) -> FeedEvent | Rejection | None:
+def _ics_event(component: Component, defaults: Defaults) -> FeedEvent | Rejection | None:
     uid = str(component.get("uid", "")).strip()
     if not uid:
         return Rejection(None, "the event has no UID")

@@ -14,7 +14,7 @@ SORTS = {"url": SortField(CalendarSource.url, str)}
 DEFAULT_SORT = "url"
 
 
-def _select() -> Select[tuple[CalendarSource]]:
+def _select() -> Select[CalendarSource]:
     return select(CalendarSource).options(selectinload(CalendarSource.cluster))
 
 

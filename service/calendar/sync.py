@@ -8,6 +8,7 @@ CANCELLED, are cancelled, never deleted.
 """
 
 import hashlib
+import uuid
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ def fingerprint(event: FeedEvent) -> str:
 
 
 async def apply(
-    session: AsyncSession, source_id, results: list[FeedEvent | Rejection], today: date, report: SyncReport,
+    session: AsyncSession, source_id: uuid.UUID | None, results: list[FeedEvent | Rejection], today: date, report: SyncReport,
     *, cancel_missing: bool, principal: Principal = SYSTEM,
 ) -> SyncReport:
     existing = await repository.missions_of(session, source_id)
@@ -55,7 +56,10 @@ async def apply(
     return report
 
 
-async def _apply_event(session, source_id, mission: Mission | None, event: FeedEvent, today: date, report: SyncReport):
+async def _apply_event(
+    session: AsyncSession, source_id: uuid.UUID | None, mission: Mission | None, event: FeedEvent, today: date,
+    report: SyncReport,
+) -> None:
     mark = fingerprint(event)
     origin = {"source_sequence": event.sequence, "source_fingerprint": mark}
     if mission is None:
