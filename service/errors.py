@@ -8,7 +8,7 @@ that anything (kit included) may raise its errors without an import cycle.
 """
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,7 +213,7 @@ def problem_response(
     kind: Kind,
     detail: str | None = None,
     errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     status: int | None = None,
 ) -> JSONResponse:
     """The answer for a problem of this kind (status: the actual one, for REQUEST_FAILED)."""
