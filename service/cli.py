@@ -147,19 +147,17 @@ def migrate() -> None:
 
 async def _sync_all(engine: AsyncEngine) -> int:
     """Sync every calendar source, each in its own transaction; returns how many failed."""
-    from sqlalchemy import select
-
+    from service.calendar import repository as calendar_repository
     from service.calendar.service import sync_source
     from service.db import create_sessionmaker
     from service.errors import ServiceError
     from service.kit.clock import Clock
-    from service.models import CalendarSource
 
     settings = get_settings()
     failures = 0
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
+        sources = await calendar_repository.all_ids(session)
     for source_id, url in sources:
         async with sessions() as session:
             try:
