@@ -9,12 +9,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.config import get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="Partnership Opportunity API: serve, migrate, and manage data.", no_args_is_help=True)
 log = logging.getLogger("partnerships")
@@ -105,7 +108,8 @@ def serve(
             # log is off because it prints query strings, which may carry credentials.
             log_config=None,
             access_log=False,
-            timeout_graceful_shutdown=settings.server.graceful_timeout,
+            # uvicorn annotates an int but hands it to asyncio.wait_for, which takes seconds as a float.
+            timeout_graceful_shutdown=settings.server.graceful_timeout,  # type: ignore[arg-type]
             proxy_headers=True,
             forwarded_allow_ips=settings.server.forwarded_allow_ips,
         )
@@ -143,19 +147,17 @@ def migrate() -> None:
 
 async def _sync_all(engine: AsyncEngine) -> int:
     """Sync every calendar source, each in its own transaction; returns how many failed."""
-    from sqlalchemy import select
-
+    from service.calendar import repository as calendar_repository
     from service.calendar.service import sync_source
     from service.db import create_sessionmaker
     from service.errors import ServiceError
     from service.kit.clock import Clock
-    from service.models import CalendarSource
 
     settings = get_settings()
     failures = 0
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
+        sources = await calendar_repository.all_ids(session)
     for source_id, url in sources:
         async with sessions() as session:
             try:
@@ -372,7 +374,7 @@ def openapi(
     typer.echo(f"wrote {output}")
 
 
-def openapi_text(application) -> str:
+def openapi_text(application: "FastAPI") -> str:
     return json.dumps(application.openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 

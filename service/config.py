@@ -6,9 +6,10 @@ everything else lives in a group and is set as GROUP__NAME, e.g. DB__POOL_SIZE=2
 
 import ipaddress
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -223,11 +224,12 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def environment_variables(model: type[BaseModel] = Settings, prefix: str = ""):
+def environment_variables(
+    model: type[BaseModel] = Settings, prefix: str = ""
+) -> Iterator[tuple[str, Any, str | None]]:
     """(variable, default, description) for every setting; the README documents each."""
     for name, field in model.model_fields.items():
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
             yield from environment_variables(field.annotation, f"{prefix}{name.upper()}__")
         else:
-            default = field.default_factory() if field.default_factory else field.default
-            yield f"{prefix}{name.upper()}", default, field.description
+            yield f"{prefix}{name.upper()}", field.get_default(call_default_factory=True), field.description

@@ -10,25 +10,28 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import event, make_url
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.access.principal import Principal, authenticate
 from service.config import DatabaseSettings, Settings
 from service.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +41,25 @@ EMBEDDED_DATABASE = "partnerships"
 # server when the last handle in the process is garbage-collected. With each, whether this
 # process started it (a server another process runs, say `partnerships serve` while
 # `partnerships keys` runs beside it, is used and left running).
-_embedded_servers: dict[str, tuple[object, bool]] = {}
+_embedded_servers: dict[str, tuple["PostgresServer", bool]] = {}
 
 
 class EmbeddedUnavailable(RuntimeError):
     """No DATABASE_URL, and no embedded PostgreSQL installed to start instead."""
 
 
-def _pgserver():
+def _pgserver_get_server() -> Callable[..., "PostgresServer"]:
     try:
         with warnings.catch_warnings():
             # pgserver asks platformdirs for XDG_RUNTIME_DIR, unset in containers; harmless.
             warnings.simplefilter("ignore")
-            import pgserver  # imported lazily: only needed without DATABASE_URL
+            from pgserver.postgres_server import get_server  # imported lazily: only needed without DATABASE_URL
     except ImportError:
         raise EmbeddedUnavailable(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL "
             "to a PostgreSQL URL, or install the embedded one with pip install 'partnership-opportunity-api[embedded]'"
         ) from None
-    return pgserver
+    return get_server
 
 
 def _running(data_dir: Path) -> bool:
@@ -69,17 +72,18 @@ def _running(data_dir: Path) -> bool:
     return True
 
 
-def start_embedded(data_dir) -> URL:
+def start_embedded(data_dir: Path) -> URL:
     """Start (or reuse) the embedded PostgreSQL in data_dir and return an asyncpg URL."""
     key = str(data_dir)
-    server, _ = _embedded_servers.get(key, (None, False))
-    if server is None:
-        pgserver = _pgserver()
+    if key in _embedded_servers:
+        server, _ = _embedded_servers[key]
+    else:
+        get_server = _pgserver_get_server()
         data_dir.mkdir(parents=True, exist_ok=True)
         started_here = not _running(data_dir)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            server = get_server(data_dir, cleanup_mode="stop")
         _embedded_servers[key] = (server, started_here)
         log.info("embedded PostgreSQL running with its data in %s", data_dir)
         exists = server.psql(
@@ -100,13 +104,15 @@ def stop_embedded(data_dir: Path | None = None) -> None:
     """
     if not _embedded_servers:
         return  # importing pgserver has side effects (a warning about XDG_RUNTIME_DIR)
-    from pgserver._commands import pg_ctl
+    # pgserver defines a function per binary it ships at import time (setattr), out of sight
+    # of a type checker.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     keys = [str(data_dir)] if data_dir is not None else list(_embedded_servers)
     for key in keys:
-        server, started_here = _embedded_servers.pop(key, (None, False))
-        if server is None:
+        if key not in _embedded_servers:
             continue
+        server, started_here = _embedded_servers.pop(key)
         server.cleanup()  # pgserver's own stop; also keeps its exit hook from trying again
         if not started_here:
             continue  # another process runs it
@@ -146,7 +152,7 @@ def session_settings(settings: Settings) -> dict[str, str]:
 
 def create_engine(url: URL, settings: Settings) -> AsyncEngine:
     db = settings.db
-    connect_args: dict = {
+    connect_args: dict[str, Any] = {
         # asyncpg waits 60 s for a connection by default; a database that is down or
         # unreachable must turn into a quick 503 instead of a hung request.
         "timeout": db.connect_timeout,
@@ -180,7 +186,7 @@ def create_sessionmaker(
     engine: AsyncEngine, settings: Settings | None = None
 ) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: responses are built from objects after the commit.
-    options: dict = {"expire_on_commit": False, "autoflush": False}
+    options: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
     if settings is not None and settings.db.pgbouncer and settings.db.statement_timeout_ms:
         options["sync_session_class"] = _session_with_timeout(settings.db.statement_timeout_ms)
     return async_sessionmaker(engine, **options)
@@ -194,7 +200,7 @@ def _session_with_timeout(milliseconds: int) -> type[Session]:
         pass
 
     @event.listens_for(TimedSession, "after_begin")
-    def _set_timeout(session, transaction, connection) -> None:
+    def _set_timeout(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
 
     return TimedSession
@@ -207,9 +213,8 @@ def sessionmaker_for(request: Request) -> async_sessionmaker[AsyncSession]:
     """Reads go to the replica (app.state.read_sessionmaker is the primary's sessionmaker
     when no DATABASE_REPLICA_URL is set); everything else goes to the primary."""
     state = request.app.state
-    if request.method in READ_METHODS:
-        return state.read_sessionmaker
-    return state.sessionmaker
+    sessions = state.read_sessionmaker if request.method in READ_METHODS else state.sessionmaker
+    return cast(async_sessionmaker[AsyncSession], sessions)  # set by main.create_app
 
 
 class AnonymousShare:
@@ -245,7 +250,7 @@ class AnonymousShare:
 
 
 def anonymous_share(request: Request) -> AnonymousShare:
-    return request.app.state.anonymous_share
+    return cast(AnonymousShare, request.app.state.anonymous_share)  # set by main.create_app
 
 
 AnonymousShareDep = Annotated[AnonymousShare, Depends(anonymous_share)]

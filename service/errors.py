@@ -7,6 +7,8 @@ module is the lowest layer of that: the problem document, one table of the kinds
 that anything (kit included) may raise its errors without an import cycle.
 """
 
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import ErrorDetails
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -27,7 +30,7 @@ def _absent_when_unknown(description: str) -> Any:
     """A member left out of the document when there is nothing to say (never sent as null):
     optional, and typed as what it is when present."""
 
-    def schema(field: dict) -> None:
+    def schema(field: dict[str, Any]) -> None:
         field.pop("default", None)
 
     return Field(None, description=description, json_schema_extra=schema)
@@ -45,7 +48,7 @@ class Problem(BaseModel):
     )
 
 
-def field_errors(errors: list[dict[str, Any]], prefix: tuple = ()) -> list[FieldError]:
+def field_errors(errors: Sequence[ErrorDetails], prefix: tuple[str | int, ...] = ()) -> list[FieldError]:
     """FieldErrors from pydantic's error list. The offending input is deliberately not
     echoed: it may be huge or binary."""
     return [
@@ -210,7 +213,7 @@ def problem_response(
     kind: Kind,
     detail: str | None = None,
     errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     status: int | None = None,
 ) -> JSONResponse:
     """The answer for a problem of this kind (status: the actual one, for REQUEST_FAILED)."""
@@ -236,9 +239,14 @@ def error_response(request: Request, exc: ServiceError) -> JSONResponse:
     return problem_response(request, exc.kind, exc.detail, exc.errors, exc.headers)
 
 
+_Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+
 async def handled_response(request: Request, exc: Exception) -> Response:
     """The answer the app's handlers give exc, for middleware that talks to the database
     outside them: a database outage answers 503 there too, not 500."""
-    handlers = request.app.exception_handlers
+    handlers: dict[type[BaseException], _Handler] = request.app.exception_handlers
     handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
-    return await handler(request, exc)
+    # Starlette takes plain and async handlers alike.
+    response = handler(request, exc)
+    return await response if inspect.isawaitable(response) else response

@@ -6,11 +6,12 @@ errors it can answer with.
 """
 
 import re
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service.kit.problem import Problem
+from service.errors import Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -39,7 +40,7 @@ RETRY_AFTER = {
 WRITES = ("post", "put", "patch", "delete")
 
 
-def _statuses(method: str, path: str, operation: dict) -> set[int]:
+def _statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
     """The errors an operation can answer with: those every operation of its kind can, and
     those its route declares itself (415 where a body has a choice of formats, 404 for a
     record named in the query). Every body is read in the media types it documents: 415 for
@@ -62,10 +63,10 @@ def _statuses(method: str, path: str, operation: dict) -> set[int]:
     return statuses
 
 
-def _error_response(status: int) -> dict:
+def _error_response(status: int) -> dict[str, Any]:
     if status == 304:
         return {"description": ERRORS[status]}
-    response = {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+    response: dict[str, Any] = {"description": ERRORS[status], "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
     if status in (429, 503):
         response["headers"] = RETRY_AFTER
     if status == 401:
@@ -73,7 +74,7 @@ def _error_response(status: int) -> dict:
     return response
 
 
-def build_openapi(app: FastAPI) -> dict:
+def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes,
     )
@@ -98,7 +99,7 @@ def build_openapi(app: FastAPI) -> dict:
     return document
 
 
-def _rename_generic_schemas(document: dict) -> None:
+def _rename_generic_schemas(document: dict[str, Any]) -> None:
     """`Page_Cluster_` (pydantic's name for Page[Cluster]) becomes `ClusterPage`, the name
     its model already carries: clients generate their types from these names."""
     schemas = document["components"]["schemas"]
@@ -108,7 +109,7 @@ def _rename_generic_schemas(document: dict) -> None:
     refs = {f"#/components/schemas/{old}": f"#/components/schemas/{new}" for old, new in renames.items()}
     document["components"]["schemas"] = {renames.get(name, name): schema for name, schema in schemas.items()}
 
-    def rewrite(node) -> None:
+    def rewrite(node: object) -> None:
         if isinstance(node, dict):
             if node.get("$ref") in refs:
                 node["$ref"] = refs[node["$ref"]]
@@ -121,7 +122,7 @@ def _rename_generic_schemas(document: dict) -> None:
     rewrite(document)
 
 
-def _identity(schema: dict, param: str) -> str | None:
+def _identity(schema: dict[str, Any], param: str) -> str | None:
     """Where in a created resource's body the value for `{param}` is: its own field of that
     name (a sector's code; a member's cluster, by id), else its id."""
     properties = schema.get("properties", {})
@@ -130,7 +131,7 @@ def _identity(schema: dict, param: str) -> str | None:
     return "/id" if "id" in properties else None
 
 
-def _add_links(document: dict) -> None:
+def _add_links(document: dict[str, Any]) -> None:
     """OpenAPI links from each create to the operations on what it created (read, change,
     delete, and what hangs below it), so clients and Schemathesis's stateful phase can
     follow create → read → change → delete."""
@@ -142,11 +143,11 @@ def _add_links(document: dict) -> None:
             continue
         schema = schemas[ref.rsplit("/", 1)[1]]
         parents = {p: f"$request.path.{p}" for p in re.findall(r"\{(\w+)\}", path)}
-        links = {}
+        links: dict[str, dict[str, Any]] = {}
         for target, target_operations in document["paths"].items():
             below = re.fullmatch(re.escape(path) + r"/\{(\w+)\}([^{]*)", target)
-            pointer = below and _identity(schema, below.group(1))
-            if not pointer:
+            pointer = _identity(schema, below.group(1)) if below else None
+            if not below or not pointer:
                 continue
             for operation in target_operations.values():
                 links[operation["operationId"]] = {
@@ -158,9 +159,9 @@ def _add_links(document: dict) -> None:
 
 
 def install(app: FastAPI) -> None:
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise its document

@@ -27,14 +27,17 @@ import hashlib
 import logging
 import time
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import Conflict, InvalidInput, handled_response
+from service.config import Settings
+from service.errors import Conflict, InvalidInput, ServiceError, handled_response
 from service.models import IdempotencyRecord
 from service.ops.bounds import read_body, replay_body, send_problem
 from service.ops.identity import client_identity
@@ -94,7 +97,7 @@ class IdempotencyMiddleware:
                 log.warning("could not store the answer to an idempotent request", exc_info=True)
             await self._purge_if_due(sessions, state.settings)
 
-    async def _purge_if_due(self, sessions, settings) -> None:
+    async def _purge_if_due(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         if time.monotonic() < self.next_purge:
             return
         self.next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
@@ -142,7 +145,9 @@ def _fingerprint(scope: Scope, headers: Headers, body: bytes) -> str:
     return hashlib.sha256("\n".join(parts).encode() + b"\n" + body).hexdigest()
 
 
-async def _reserve(session, client: str, key: str, digest: str, ttl_hours: int):
+async def _reserve(
+    session: AsyncSession, client: str, key: str, digest: str, ttl_hours: int
+) -> Literal[True] | IdempotencyRecord:
     """True when this request now holds the key, else the stored record."""
     r = IdempotencyRecord
     expired = func.statement_timestamp() - timedelta(hours=ttl_hours)
@@ -155,7 +160,7 @@ async def _reserve(session, client: str, key: str, digest: str, ttl_hours: int):
     return (await session.execute(select(r).where(r.client == client, r.key == key))).scalar_one()
 
 
-async def _settle(session, client: str, key: str, answer: _Answer) -> None:
+async def _settle(session: AsyncSession, client: str, key: str, answer: _Answer) -> None:
     r = IdempotencyRecord
     where = (r.client == client, r.key == key)
     if answer.status is not None and (200 <= answer.status < 300 or answer.status in STORED_STATUSES):
@@ -170,6 +175,7 @@ async def _settle(session, client: str, key: str, answer: _Answer) -> None:
 
 
 async def _answer_existing(scope: Scope, receive: Receive, send: Send, record: IdempotencyRecord, digest: str) -> None:
+    error: ServiceError
     if record.fingerprint != digest:
         error = InvalidInput("This Idempotency-Key was used for a different request; use a new key.")
         return await send_problem(scope, receive, send, error)

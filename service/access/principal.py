@@ -8,15 +8,18 @@ probe what others hold. Services receive the principal and ask it.
 """
 
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from service.access import keys, repository
 from service.errors import Forbidden, Unauthorized
+from service.kit.app_state import primary_sessionmaker
 from service.kit.http import Preconditions, PreconditionsDep
+from service.models import ApiKey
 
 LEVELS = {"read": 0, "write": 1, "bulk": 2, "admin": 3}
 CHALLENGE = 'Bearer realm="partnerships"'
@@ -40,21 +43,23 @@ class Principal:
     def allows(self, scope: str) -> bool:
         return self.scope is not None and LEVELS[self.scope] >= LEVELS[scope]
 
-    def owns(self, cluster_ids) -> bool:
+    def owns(self, cluster_ids: Iterable[uuid.UUID | None]) -> bool:
         """Whether this principal may change something owned by any of these clusters."""
         return not self.bound or self.cluster_id in set(cluster_ids)
 
-    def may_create(self, what: str, owners) -> None:
+    def may_create(self, what: str, owners: Iterable[uuid.UUID | None]) -> None:
         """A bound key creates only what its own cluster will own."""
         if not self.owns(owners):
             raise Forbidden(f"A key bound to a cluster can only create {what} its cluster is part of.")
 
-    def keeps(self, owners, what: str) -> None:
+    def keeps(self, owners: Iterable[uuid.UUID | None], what: str) -> None:
         """A bound key may not change something so that its cluster no longer owns it."""
         if not self.owns(owners):
             raise Forbidden(f"The change would take {what} out of your cluster's hands.")
 
-    def leaves_others_as_they_stand(self, before, after, role: str) -> None:
+    def leaves_others_as_they_stand(
+        self, before: Iterable[uuid.UUID | None], after: Iterable[uuid.UUID | None], role: str
+    ) -> None:
         """A bound key gives an owning role (coordinator, organiser, party) only to its own
         cluster: naming another cluster so would let the key act and speak for it, and taking
         the role away would strip that cluster of what it holds without its consent. Other
@@ -83,18 +88,18 @@ def _unauthorized(detail: str, error: str | None = None) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
 
 
-async def _stored_key(request: Request, prefix: str):
+async def _stored_key(request: Request, prefix: str) -> ApiKey | None:
     # A short session of its own, on the primary: a key issued or revoked a moment ago is
     # seen at once (a replica could lag), and the request's own session, if it has one,
     # is not held open for it.
-    async with request.app.state.sessionmaker() as session:
+    async with primary_sessionmaker(request)() as session:
         return await repository.by_prefix(session, prefix)
 
 
 async def authenticate(request: Request) -> Principal:
     """The principal of the request's Authorization header (ANONYMOUS without one)."""
     if "principal" in request.scope.get("state", {}):
-        return request.scope["state"]["principal"]
+        return cast(Principal, request.scope["state"]["principal"])  # stored below, by an earlier call
     header = request.headers.get("authorization")
     principal = ANONYMOUS
     if header is not None:
@@ -110,7 +115,7 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-def requires(scope: str):
+def requires(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.scope is None:
             raise _unauthorized(f"This needs an API key with the {scope} scope.")
@@ -140,14 +145,14 @@ class Write:
     principal: Principal
     preconditions: Preconditions
 
-    def check(self, current: BaseModel, owners, not_found: Exception) -> None:
+    def check(self, current: BaseModel, owners: Iterable[uuid.UUID | None], not_found: Exception) -> None:
         """Ownership first (a stranger learns nothing, not even that the ETag differs), then If-Match."""
         if not self.principal.owns(owners):
             raise not_found
         self.preconditions.check(current)
 
 
-def writes(scope: str):
+def writes(scope: str) -> Callable[[Principal, Preconditions], Awaitable[Write]]:
     async def dependency(
         principal: Annotated[Principal, Depends(requires(scope))], preconditions: PreconditionsDep
     ) -> Write:

@@ -1,6 +1,8 @@
 """Issuing, listing and revoking API keys. Never commits: the caller does."""
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,25 +14,27 @@ from service.kit.repository import not_found
 from service.models import ApiKey
 
 
-def _info(row: ApiKey, slugs: dict[uuid.UUID, str]) -> dict:
+def _info(row: ApiKey, slugs: Mapping[uuid.UUID, str]) -> dict[str, Any]:
     return {
         "id": row.id, "prefix": row.prefix, "name": row.name, "scope": row.scope,
-        "cluster": slugs.get(row.cluster_id), "created_at": row.created_at, "revoked_at": row.revoked_at,
+        "cluster": slugs.get(row.cluster_id) if row.cluster_id else None, "created_at": row.created_at, "revoked_at": row.revoked_at,
     }
 
 
 async def create(session: AsyncSession, data: ApiKeyCreate) -> ApiKeyCreated:
     cluster_id = None
+    slugs: dict[uuid.UUID, str] = {}
     if data.cluster:
         cluster_id = await repository.cluster_id(session, data.cluster)
         if cluster_id is None:
             raise InvalidInput.field("body.cluster", f"there is no cluster '{data.cluster}'")
+        slugs[cluster_id] = data.cluster
     key, prefix, digest = keys.new_key()
     row = ApiKey(prefix=prefix, secret_hash=digest, name=data.name, scope=data.scope, cluster_id=cluster_id)
     session.add(row)
     await session.flush()
     await session.refresh(row)
-    return ApiKeyCreated(**_info(row, {cluster_id: data.cluster}), key=key)
+    return ApiKeyCreated(**_info(row, slugs), key=key)
 
 
 async def listing(session: AsyncSession, include_revoked: bool = False) -> list[ApiKeyInfo]:

@@ -10,7 +10,15 @@ from typing import Any, BinaryIO
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 CHUNK = 1024 * 1024
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
@@ -36,7 +44,7 @@ def guess_format(file: Path) -> tuple[str, bool]:
     raise ClientError(f"cannot tell the format of {file.name}: name it .csv or .ndjson, or pass --format")
 
 
-def _chunks(stream: BinaryIO, progress: Progress, task, compress: bool) -> Iterator[bytes]:
+def _chunks(stream: BinaryIO, progress: Progress, task: TaskID, compress: bool) -> Iterator[bytes]:
     deflater = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if compress else None
     while chunk := stream.read(CHUNK):
         progress.update(task, advance=len(chunk))

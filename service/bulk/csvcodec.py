@@ -57,7 +57,9 @@ def _split(text: str, separator: str, limit: int = -1) -> list[str]:
     """Split on unescaped separators (at most limit times), keeping escapes for later."""
     if "\\" not in text:
         return text.split(separator, limit) if limit >= 0 else text.split(separator)
-    parts, current, i = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    i = 0
     while i < len(text):
         char = text[i]
         if char == "\\" and i + 1 < len(text):

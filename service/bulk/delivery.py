@@ -54,7 +54,8 @@ class ExportLimits:
 
 
 async def spooled(
-    chunks: AsyncIterator[bytes], *, place: AbstractAsyncContextManager, holding: AbstractAsyncContextManager,
+    chunks: AsyncIterator[bytes], *, place: AbstractAsyncContextManager[object],
+    holding: AbstractAsyncContextManager[object],
     directory: Path | None, send_timeout: float, media_type: str, headers: dict[str, str],
 ) -> "SpooledResponse":
     """Start copying chunks into a spool (within place, a slot of ExportLimits; holding what
@@ -78,7 +79,7 @@ async def spooled(
     return SpooledResponse(pipe, producer, send_timeout, cleanup.aclose, media_type, headers)
 
 
-async def _pump(chunks: AsyncIterator[bytes], pipe: Pipe, holding: AbstractAsyncContextManager) -> None:
+async def _pump(chunks: AsyncIterator[bytes], pipe: Pipe, holding: AbstractAsyncContextManager[object]) -> None:
     """Copy chunks into the pipe; its reader sees how it ended (its error, if any)."""
     try:
         async with holding:
@@ -104,7 +105,7 @@ class SpooledResponse(Response):
     """A 200 whose body is read from a pipe that another task fills."""
 
     def __init__(
-        self, pipe: Pipe, producer: asyncio.Task, send_timeout: float, finish: Callable[[], Awaitable[None]],
+        self, pipe: Pipe, producer: asyncio.Task[None], send_timeout: float, finish: Callable[[], Awaitable[None]],
         media_type: str, headers: dict[str, str],
     ):
         self.pipe, self.producer, self.send_timeout, self.finish = pipe, producer, send_timeout, finish

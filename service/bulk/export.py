@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +29,7 @@ FLUSH_BYTES = 256 * 1024
 ROWS_PER_TURN = 100
 
 
-def _ndjson_line(record: dict) -> str:
+def _ndjson_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

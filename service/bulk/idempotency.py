@@ -34,7 +34,7 @@ def fingerprint(resource: str, format: str, mode: str, dry_run: bool, body_diges
 
 async def hold(conn: asyncpg.Connection, key: str) -> bool:
     """Take the key for this transaction; False when another request holds it."""
-    return await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, hashtext($2))", LOCK_CLASS, key)
+    return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, hashtext($2))", LOCK_CLASS, key))
 
 
 async def find(conn: asyncpg.Connection, key: str, ttl_hours: int) -> StoredAnswer | None:

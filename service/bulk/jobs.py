@@ -58,8 +58,8 @@ async def run(
                 report = await loader.run(conn, upload, spool.chunks_of(body), settings, meter, progress)
             except ServiceError as exc:  # the file could not be used at all: nothing of it is kept
                 await session.rollback()
-                problem = problem_of(exc.kind, exc.detail, instance=instance, errors=exc.errors or None)
-                await _apart(sessionmaker, settings, job_rows.mark_failed, job_id, problem)
+                failure = problem_of(exc.kind, exc.detail, instance=instance, errors=exc.errors or None)
+                await _apart(sessionmaker, settings, job_rows.mark_failed, job_id, failure)
                 return
             answer = answer_for(report, instance)
             problem = {k: v for k, v in answer.body.items() if k != "report"} if answer.status >= 400 else None

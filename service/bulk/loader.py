@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.bulk import staging
 from service.bulk.reading import BodyMeter, RecordSplitter, decoded, metered
-from service.bulk.rows import CsvRows, Rows
-from service.bulk.schemas import BulkReport, Format, Mode
+from service.bulk.rows import CsvRows, Record, Rows, StagedRow
+from service.bulk.schemas import BulkReport, Format, Mode, RowError
 from service.bulk.spec import Resource
 from service.config import BulkSettings
 from service.ops.metrics import record_bulk_rows
@@ -46,7 +46,7 @@ async def raw_connection(session: AsyncSession, statement_timeout_ms: int) -> as
     await session.execute(text(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"))
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
-    assert raw.is_in_transaction()
+    assert raw is not None and raw.is_in_transaction()
     return raw
 
 
@@ -63,69 +63,115 @@ async def run(
     started = time.perf_counter()
     known_sectors = {code for (code,) in await conn.fetch("SELECT code FROM sectors")}
     columns = await staging.create(conn, resource)
-    is_csv = upload.format == "csv"
-    rows = (CsvRows if is_csv else Rows)(resource, known_sectors, settings.max_reported_errors, settings.max_record_bytes)
-    validate = rows.csv if is_csv else rows.ndjson
-    splitter = RecordSplitter(settings.max_record_bytes, quoted_newlines=is_csv)
-    size = settings.batch_rows
-
-    # One COPY is in flight while the next batch is validated: PostgreSQL takes in batch k
-    # while Python checks batch k+1, on the machine's other core.
-    copying: asyncio.Task | None = None
-
-    async def stage(tuples: list[tuple]) -> None:
-        nonlocal copying
-        if copying:
-            await copying
-        if progress:  # while no COPY is in flight: progress may share the connection (tests)
-            await progress(meter.bytes_read, rows.received)
-        copying = asyncio.create_task(staging.copy(conn, columns, tuples))
-        await asyncio.sleep(0)  # let it start sending
-
-    pending: list = []
-    try:
-        async for chunk in decoded(metered(body, meter), upload.gzip):
-            pending += splitter.feed(chunk)
-            while len(pending) >= size:
-                batch, pending = pending[:size], pending[size:]
-                await stage(validate(batch))
-        pending += splitter.end()
-        await stage(validate(pending))
-    finally:
-        if copying:
-            # Never leave a COPY running on the connection: the rollback of a failed request
-            # (an interrupted upload) needs the connection. Reading exception() marks an
-            # error of the COPY as seen when another error is already on its way.
-            await asyncio.wait([copying])
-            if not copying.cancelled():
-                copying.exception()
-    if copying:
-        copying.result()
+    rows, validate = _validator(upload.format, resource, known_sectors, settings)
+    splitter = RecordSplitter(settings.max_record_bytes, quoted_newlines=upload.format == "csv")
+    batches = _Batches(conn, columns, rows, meter, progress)
+    await batches.stage_all(decoded(metered(body, meter), upload.gzip), splitter, validate, settings.batch_rows)
 
     read = time.perf_counter()
     cap = settings.max_reported_errors
-    duplicates, duplicate_errors = await staging.reject_duplicates(conn, resource, cap)
-    unknown, reference_errors = await staging.resolve_references(conn, resource, cap)
-    rejected = rows.rejected + await staging.rejected_count(conn)
-    apply = not upload.dry_run and (upload.mode == "partial" or rejected == 0)
-    checked = time.perf_counter()
+    checked = await _check(conn, resource, rows, cap)
+    apply = not upload.dry_run and (upload.mode == "partial" or checked.rejected == 0)
+    checked_at = time.perf_counter()
     created, updated, unchanged = await (staging.merge if apply else staging.classify)(conn, resource)
     await staging.drop(conn, resource)
     log.info(
         "bulk %s: %d rows read, validated and staged in %.1fs, checked in %.1fs, %s in %.1fs: "
         "%d created, %d updated, %d unchanged, %d rejected",
-        resource.name, rows.received, read - started, checked - read, "merged" if apply else "classified",
-        time.perf_counter() - checked, created, updated, unchanged, rejected,
+        resource.name, rows.received, read - started, checked_at - read, "merged" if apply else "classified",
+        time.perf_counter() - checked_at, created, updated, unchanged, checked.rejected,
     )
-
-    if apply:
-        for outcome, count in (("created", created), ("updated", updated), ("unchanged", unchanged)):
-            record_bulk_rows(resource.name, outcome, count)
-    record_bulk_rows(resource.name, "rejected", rejected)
-
-    errors = sorted(rows.errors + duplicate_errors + reference_errors, key=lambda e: e.line)
+    _record_outcomes(resource.name, apply, created, updated, unchanged, checked.rejected)
     return BulkReport(
         resource=resource.name, mode=upload.mode, dry_run=upload.dry_run, committed=apply,
-        received=rows.received, created=created, updated=updated, unchanged=unchanged, rejected=rejected,
-        errors=errors[:cap], errors_truncated=rows.error_count + duplicates + unknown > cap,
+        received=rows.received, created=created, updated=updated, unchanged=unchanged, rejected=checked.rejected,
+        errors=checked.errors[:cap], errors_truncated=checked.error_count > cap,
     )
+
+
+Validate = Callable[[list[Record]], list[StagedRow]]
+
+
+def _validator(
+    format: Format, resource: Resource, known_sectors: set[str], settings: BulkSettings
+) -> tuple[Rows, Validate]:
+    """The rows of the file's format, and their method that validates a batch of records."""
+    limits = (settings.max_reported_errors, settings.max_record_bytes)
+    if format == "csv":
+        csv_rows = CsvRows(resource, known_sectors, *limits)
+        return csv_rows, csv_rows.csv
+    ndjson_rows = Rows(resource, known_sectors, *limits)
+    return ndjson_rows, ndjson_rows.ndjson
+
+
+class _Batches:
+    """Validated batches COPYed into the staging table.
+
+    One COPY is in flight while the next batch is validated: PostgreSQL takes in batch k
+    while Python checks batch k+1, on the machine's other core.
+    """
+
+    def __init__(
+        self, conn: asyncpg.Connection, columns: list[str], rows: Rows, meter: BodyMeter, progress: Progress | None
+    ) -> None:
+        self.conn, self.columns, self.rows, self.meter, self.progress = conn, columns, rows, meter, progress
+        self.copying: asyncio.Task[None] | None = None
+
+    async def stage_all(
+        self, chunks: AsyncIterator[bytes], splitter: RecordSplitter, validate: Validate, size: int
+    ) -> None:
+        """Split the chunks into records and stage them, size records a batch."""
+        pending: list[Record] = []
+        try:
+            async for chunk in chunks:
+                pending += splitter.feed(chunk)
+                while len(pending) >= size:
+                    batch, pending = pending[:size], pending[size:]
+                    await self._stage(validate(batch))
+            pending += splitter.end()
+            await self._stage(validate(pending))
+        finally:
+            await self._settle()
+        if self.copying:
+            self.copying.result()
+
+    async def _stage(self, tuples: list[StagedRow]) -> None:
+        if self.copying:
+            await self.copying
+        if self.progress:  # while no COPY is in flight: progress may share the connection (tests)
+            await self.progress(self.meter.bytes_read, self.rows.received)
+        self.copying = asyncio.create_task(staging.copy(self.conn, self.columns, tuples))
+        await asyncio.sleep(0)  # let it start sending
+
+    async def _settle(self) -> None:
+        if self.copying:
+            # Never leave a COPY running on the connection: the rollback of a failed request
+            # (an interrupted upload) needs the connection. Reading exception() marks an
+            # error of the COPY as seen when another error is already on its way.
+            await asyncio.wait([self.copying])
+            if not self.copying.cancelled():
+                self.copying.exception()
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What the database checks (duplicates, references) found, with the rows' own errors."""
+
+    rejected: int
+    errors: list[RowError]  # by line
+    error_count: int  # every error, reported or not
+
+
+async def _check(conn: asyncpg.Connection, resource: Resource, rows: Rows, cap: int) -> _Checked:
+    duplicates, duplicate_errors = await staging.reject_duplicates(conn, resource, cap)
+    unknown, reference_errors = await staging.resolve_references(conn, resource, cap)
+    rejected = rows.rejected + await staging.rejected_count(conn)
+    errors = sorted(rows.errors + duplicate_errors + reference_errors, key=lambda e: e.line)
+    return _Checked(rejected, errors, rows.error_count + duplicates + unknown)
+
+
+def _record_outcomes(resource: str, applied: bool, created: int, updated: int, unchanged: int, rejected: int) -> None:
+    if applied:
+        for outcome, count in (("created", created), ("updated", updated), ("unchanged", unchanged)):
+            record_bulk_rows(resource, outcome, count)
+    record_bulk_rows(resource, "rejected", rejected)

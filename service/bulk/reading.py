@@ -172,7 +172,7 @@ class RecordSplitter:
             self._record, self._record_size = [], 0
         return out
 
-    def _take(self, line: bytes, out: list) -> None:
+    def _take(self, line: bytes, out: list[tuple[int, bytes | None]]) -> None:
         if self.line == 1 and line.startswith(BOM):  # spreadsheets start UTF-8 files with one
             line = line[len(BOM):]
         if not self.quoted_newlines:
@@ -200,7 +200,7 @@ class RecordSplitter:
             out.append((self._record_start, b"\n".join(self._record)))
             self._record, self._record_size = [], 0
 
-    def _overlong(self, out: list) -> None:
+    def _overlong(self, out: list[tuple[int, bytes | None]]) -> None:
         """Report an overlong record once, on the line it starts, and start afresh."""
         out.append((self._record_start if self._record else self.line, TOO_LONG))
         self._record, self._record_size = [], 0

@@ -1,7 +1,7 @@
 """Bulk loading and export over HTTP."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -23,16 +23,19 @@ router = APIRouter(tags=["bulk"])
 
 
 def _export_limits(request: Request) -> ExportLimits:
-    return request.app.state.export_limits
+    return cast(ExportLimits, request.app.state.export_limits)  # set by main.create_app
 
 
 ExportLimitsDep = Annotated[ExportLimits, Depends(_export_limits)]
 
 
-ResourceName = Annotated[
-    Literal[tuple(RESOURCES)],  # type: ignore[valid-type]
-    Path(description="The resource: " + ", ".join(f"`{name}`" for name in RESOURCES) + "."),
-]
+_RESOURCE_PATH = Path(description="The resource: " + ", ".join(f"`{name}`" for name in RESOURCES) + ".")
+if TYPE_CHECKING:
+    ResourceName = Annotated[str, _RESOURCE_PATH]
+else:
+    # The enum of RESOURCES' names, for validation and the document: made at run time, so
+    # a type checker sees the str it is.
+    ResourceName = Annotated[Literal[tuple(RESOURCES)], _RESOURCE_PATH]
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
@@ -49,13 +52,14 @@ UPLOAD = {
         },
     }
 }
-EXPORTED = {200: {"description": "Every record, in the shape the loader takes.",
+EXPORTED: dict[int | str, dict[str, Any]] = {200: {"description": "Every record, in the shape the loader takes.",
                   "content": {NDJSON: {"schema": {"type": "string"}}, CSV: {"schema": {"type": "string"}}}}}
 
 
 def _upload_format(request: Request) -> tuple[Format, bool]:
     media_type, _, parameters = request.headers.get("content-type", "").partition(";")
     media_type = media_type.strip().lower()
+    format: Format
     if media_type in NDJSON_TYPES:
         format = "ndjson"
     elif media_type == CSV:
@@ -83,6 +87,7 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 
 @router.post(
     "/bulk/{resource}", openapi_extra=UPLOAD, summary="Load (upsert) many records from an NDJSON or CSV file",
+    response_model=BulkReport,
     responses={
         202: {"model": BulkJob, "description": "`?async=true`: the upload arrived; follow the job at `Location`."},
         415: {"description": "Not NDJSON or CSV, not UTF-8, or compressed otherwise than gzip."},
@@ -103,7 +108,7 @@ async def load_records(
         Header(alias="Idempotency-Key", min_length=1, max_length=200,
                description="Retrying with the same key answers the first answer again instead of loading twice."),
     ] = None,
-) -> BulkReport:
+) -> JSONResponse:
     """Upsert every row by its natural key (`slug`, `country` or `external_id`): created when
     new, updated when changed, counted unchanged otherwise. `mode=strict` commits nothing when
     a row is rejected (422, the report inside); `mode=partial` commits the valid rows."""

@@ -8,7 +8,7 @@ only, so that a later row with the same key is still found to be a duplicate.
 
 import csv
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,18 +18,18 @@ from service.bulk import csvcodec
 from service.bulk.reading import TOO_LONG
 from service.bulk.schemas import RowError
 from service.bulk.spec import Resource
-from service.errors import InvalidInput
-from service.kit.problem import FieldError
+from service.errors import FieldError, InvalidInput
 
 log = logging.getLogger(__name__)
 
 Record = tuple[int, bytes | None]  # (line, bytes of the record or TOO_LONG)
+StagedRow = tuple[Any, ...]  # line, ok, then the staging columns
 
 
 class Rows:
     """Validates the records of one file, batch by batch, and keeps the report's errors."""
 
-    def __init__(self, resource: Resource, known_sectors: set[str], max_errors: int, max_record_bytes: int):
+    def __init__(self, resource: Resource, known_sectors: set[str], max_errors: int, max_record_bytes: int) -> None:
         self.resource = resource
         self.known_sectors = known_sectors
         self.max_errors = max_errors
@@ -50,16 +50,16 @@ class Rows:
         if len(self.errors) < self.max_errors:
             self.errors.append(RowError(line=line, field=field, message=message))
 
-    def _reject(self, line: int, key: Any, problems: list[tuple[str | None, str]]) -> tuple:
+    def _reject(self, line: int, key: Any, problems: Sequence[tuple[str | None, str]]) -> StagedRow:
         self.rejected += 1
         for field, message in problems:
             self._error(line, field, message)
-        blank = [None] * self._width
+        blank: list[Any] = [None] * self._width
         blank[0], blank[1], blank[self._key_at] = line, False, _stageable_key(key, self.resource.normalise_key)
         return tuple(blank)
 
-    def _accept(self, line: int, row: BaseModel) -> tuple:
-        problems = []
+    def _accept(self, line: int, row: BaseModel) -> StagedRow:
+        problems: list[tuple[str | None, str]] = []
         key = getattr(row, self.resource.key)
         if key is None and self.resource.key_required:
             problems.append((self.resource.key, f"{self.resource.key} is required in bulk loads: it is the key a re-load updates by"))
@@ -72,10 +72,10 @@ class Rows:
             return self._reject(line, key, problems)
         return (line, True, *self._values(row))
 
-    def _too_long(self, line: int) -> tuple:
+    def _too_long(self, line: int) -> StagedRow:
         return self._reject(line, None, [(None, f"the row is longer than {self.max_record_bytes} bytes")])
 
-    def _invalid(self, line: int, key: Any, exc: Exception) -> tuple:
+    def _invalid(self, line: int, key: Any, exc: Exception) -> StagedRow:
         if isinstance(exc, ValidationError):
             return self._reject(line, key, _problems(exc))
         # A validator that fails in an unforeseen way must not cost the whole file a 500.
@@ -84,10 +84,10 @@ class Rows:
 
     # NDJSON -------------------------------------------------------------------------------
 
-    def ndjson(self, records: list[Record]) -> list[tuple]:
+    def ndjson(self, records: list[Record]) -> list[StagedRow]:
         validate = self.resource.model.model_validate_json
         accept = self._accept
-        out = []
+        out: list[StagedRow] = []
         self.received += len(records)
         for line, raw in records:
             if raw is TOO_LONG:
@@ -105,12 +105,13 @@ class Rows:
 class CsvRows(Rows):
     """The same for CSV: the first record is the header, naming the columns."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, resource: Resource, known_sectors: set[str], max_errors: int, max_record_bytes: int) -> None:
+        super().__init__(resource, known_sectors, max_errors, max_record_bytes)
         self.columns: list[csvcodec.CsvColumn] | None = None
-        self._key_cell = 0
+        self._key_cell: int | None = 0
 
-    def header(self, raw: bytes | None) -> None:
+    def header(self, raw: bytes | None) -> list[csvcodec.CsvColumn]:
+        """Read the header; returns the columns it names (kept as self.columns)."""
         if raw is TOO_LONG:
             raise InvalidInput.field("body.header", "the CSV header is longer than the longest record allowed")
         try:
@@ -132,17 +133,19 @@ class CsvRows(Rows):
             raise InvalidInput(f"The CSV header does not fit {self.resource.name}; its columns are: {columns}.", errors=errors)
         self.columns = [known[n] for n in names]
         self._key_cell = names.index(self.resource.key) if self.resource.key in names else None
+        return self.columns
 
-    def csv(self, records: list[Record]) -> list[tuple]:
-        if self.columns is None:
+    def csv(self, records: list[Record]) -> list[StagedRow]:
+        columns = self.columns
+        if columns is None:
             if not records:
                 return []
-            self.header(records[0][1])
+            columns = self.header(records[0][1])
             records = records[1:]
         validate = self.resource.model.model_validate
         accept = self._accept
-        columns, width = self.columns, len(self.columns)
-        out = []
+        width = len(columns)
+        out: list[StagedRow] = []
         self.received += len(records)
         for line, raw in records:
             if raw is TOO_LONG:
@@ -172,16 +175,17 @@ class CsvRows(Rows):
 def _getter(path: str) -> Callable[[BaseModel], Any]:
     names = path.split(".")
 
-    def get(row):
+    def get(row: BaseModel) -> Any:
+        value: Any = row
         for name in names:
-            row = getattr(row, name)
-        return row
+            value = getattr(value, name)
+        return value
 
     return get
 
 
 def _problems(exc: ValidationError) -> list[tuple[str | None, str]]:
-    problems = []
+    problems: list[tuple[str | None, str]] = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         field = ".".join(str(part) for part in error["loc"]) or None
         message = error["msg"].removeprefix("Value error, ")
@@ -205,16 +209,16 @@ def _stageable_key(key: Any, normalise: Callable[[str], str] | None) -> str | No
     """The key of a rejected row as PostgreSQL can store it, or None."""
     if not isinstance(key, str):
         return None
-    key = key.strip()
-    if not key or len(key) > 1000 or "\x00" in key:
+    text = key.strip()
+    if not text or len(text) > 1000 or "\x00" in text:
         return None
     try:
-        key.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         return None
     if normalise:
         try:
-            key = normalise(key)
+            text = normalise(text)
         except ValueError:
             pass
-    return key
+    return text

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.kit.problem import Problem
+from service.errors import Problem
 from service.kit.schemas import InputModel, OutputModel
 
 Mode = Literal["strict", "partial"]

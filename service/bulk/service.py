@@ -12,7 +12,8 @@ from service.bulk.loader import Upload
 from service.bulk.reading import BodyMeter
 from service.bulk.schemas import BulkJob
 from service.config import BulkSettings
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput
+from service.kit.repository import id_or_404, not_found
 
 
 def _fingerprint_of(upload: Upload, meter: BodyMeter, run_async: bool) -> str:
@@ -44,9 +45,10 @@ async def load(
                     "header.Idempotency-Key",
                     "this key was used for a different request (another file, resource, format or mode); use a new key",
                 )
-            if stored.status_code == 202:  # a job: as it is now
+            if stored.status_code == 202:  # a job: as it is now (if gone, as it was)
                 job = await job_rows.get(conn, uuid.UUID(stored.response["id"]))
-                return Answer(202, job.model_dump(mode="json"), replayed=True)
+                if job is not None:
+                    return Answer(202, job.model_dump(mode="json"), replayed=True)
             return Answer(stored.status_code, stored.response, replayed=True)
     if run_async:
         job = await job_rows.create(conn, upload, meter.bytes_read, api_key_id)
@@ -63,12 +65,9 @@ async def load(
 async def get_job(session: AsyncSession, job_id: str, statement_timeout_ms: int, principal: Principal) -> BulkJob:
     """A job, for the key that started it and for admins; to anyone else it does not exist
     (404, not 403: job ids must not tell that other keys are loading)."""
-    try:
-        key = uuid.UUID(job_id)
-    except ValueError:
-        raise NotFound(f"There is no bulk job '{job_id}'.") from None
+    key = id_or_404(job_id, "bulk job")
     owner = None if principal.is_admin else principal.key_id
     job = await job_rows.get(await loader.raw_connection(session, statement_timeout_ms), key, owner)
     if job is None:
-        raise NotFound(f"There is no bulk job '{job_id}'.")
+        raise not_found("bulk job", job_id)
     return job

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from service.bulk.csvcodec import CsvColumn
 from service.models import Base
 
-_DIALECT = postgresql.dialect()
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialect constructors unannotated
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Resource:
     def staging_columns(self) -> list[tuple[str, str]]:
         """(name, SQL type) of the staging table after `line` and `ok`."""
         refs = [(r.name, "text[]" if r.many else "text") for r in self.references]
-        staged = [(c.name, c.sql_type) for c in self.staged]
+        staged = [(c.name, _staged_type(c)) for c in self.staged]
         # The key is text: a row that failed validation is staged with its key as written
         # (to find duplicates), which may be longer than the column allows.
         columns = [(c.name, "text" if c.name == self.key else self.sql_types[c.name]) for c in self.columns]
@@ -119,14 +119,14 @@ class Resource:
         return [c.name for c in self.columns] + [r.sets for r in self.references if r.sets]
 
     @cached_property
-    def staged_values(self) -> Callable[[BaseModel], list]:
+    def staged_values(self) -> Callable[[BaseModel], list[Any]]:
         """A function from a validated row to its staging values (after line and ok)."""
-        every = (*self.columns, *self.references, *self.staged)
+        every: tuple[Column | Reference, ...] = (*self.columns, *self.references, *self.staged)
         sources = [c.path if isinstance(c, Reference) else c.source for c in every]
         converters = [(i, c.convert) for i, c in enumerate(every) if c.convert]
         getter = attrgetter(*sources)
 
-        def values(row: BaseModel) -> list:
+        def values(row: BaseModel) -> list[Any]:
             out = list(getter(row))
             for i, convert in converters:
                 out[i] = convert(out[i])
@@ -137,3 +137,9 @@ class Resource:
     @cached_property
     def csv_by_name(self) -> dict[str, CsvColumn]:
         return {column.name: column for column in self.csv}
+
+
+def _staged_type(column: Column) -> str:
+    if column.sql_type is None:
+        raise TypeError(f"the staging-only column {column.name} needs its sql_type")
+    return column.sql_type

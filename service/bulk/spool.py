@@ -29,7 +29,9 @@ class UploadTooSlow(ServiceError):
 def new_file(directory: Path | None) -> IO[bytes]:
     if directory:
         directory.mkdir(parents=True, exist_ok=True)
-    return tempfile.SpooledTemporaryFile(max_size=MEMORY_BYTES, dir=directory, prefix="bulk-")
+    return tempfile.SpooledTemporaryFile(
+        max_size=MEMORY_BYTES, dir=None if directory is None else str(directory), prefix="bulk-"
+    )
 
 
 async def receive(body: AsyncIterator[bytes], directory: Path | None, meter: BodyMeter, seconds: float) -> IO[bytes]:

@@ -15,6 +15,8 @@ Everything runs in the request's transaction: an error or an interrupted upload 
 nothing behind.
 """
 
+from typing import Any
+
 from asyncpg import Connection
 
 from service.bulk.schemas import RowError
@@ -45,7 +47,7 @@ async def create(conn: Connection, resource: Resource) -> list[str]:
     return [name for name, _ in columns]
 
 
-async def copy(conn: Connection, columns: list[str], rows: list[tuple]) -> None:
+async def copy(conn: Connection, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     if rows:
         await conn.copy_records_to_table(STAGE, records=rows, columns=columns)
 
@@ -57,7 +59,7 @@ async def drop(conn: Connection, resource: Resource) -> None:
 
 
 async def rejected_count(conn: Connection) -> int:
-    return await conn.fetchval("SELECT count(*) FROM bulk_rejected")
+    return int(await conn.fetchval("SELECT count(*) FROM bulk_rejected"))
 
 
 async def reject_duplicates(conn: Connection, resource: Resource, cap: int) -> tuple[int, list[RowError]]:

@@ -5,9 +5,10 @@ loaded through the same services as API requests, so it obeys every rule the API
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from importlib.resources import files
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ from service.partnerships.schemas import PartnershipCreate
 PROVENANCE_FIELDS = {"aliases"}
 
 
-def records(name: str) -> Iterator[dict]:
+def records(name: str) -> Iterator[dict[str, Any]]:
     text = files("service.demo").joinpath("data", name).read_text(encoding="utf-8")
     for line in text.splitlines():
         if line.strip():
@@ -43,7 +44,7 @@ async def is_empty(session: AsyncSession) -> bool:
     return clusters_count == 0 and partnerships_count == 0
 
 
-async def _mission(session: AsyncSession, record: dict, today: date) -> None:
+async def _mission(session: AsyncSession, record: dict[str, Any], today: date) -> None:
     """A mission and the clusters that took part (a sub-resource in the API)."""
     participants = record.pop("participants", [])
     mission = await missions.create(session, MissionCreate.model_validate(record), today, SYSTEM_WRITE)
@@ -53,14 +54,14 @@ async def _mission(session: AsyncSession, record: dict, today: date) -> None:
 
 async def load(session: AsyncSession, today: date) -> dict[str, int]:
     """Create every demo record, in the order references need; the caller commits."""
-    steps = [
+    steps: list[tuple[str, tuple[str, ...], Callable[[dict[str, Any]], Awaitable[object]]]] = [
         ("clusters", ("clusters.ndjson", "extra_clusters.ndjson"), lambda r: clusters.create(session, ClusterCreate.model_validate(r), SYSTEM_WRITE)),
         ("partnerships", ("partnerships.ndjson",), lambda r: partnerships.create(session, PartnershipCreate.model_validate(r), SYSTEM_WRITE)),
         ("missions", ("missions.ndjson",), lambda r: _mission(session, r, today)),
         ("agreements", ("agreements.ndjson",), lambda r: agreements.create(session, AgreementCreate.model_validate(r), today, SYSTEM_WRITE)),
         ("opportunities", ("opportunities.ndjson",), lambda r: opportunities.create(session, OpportunityCreate.model_validate(r), today, SYSTEM_WRITE)),
     ]
-    counts = {}
+    counts: dict[str, int] = {}
     for name, names, create in steps:
         counts[name] = 0
         for file in names:

@@ -2,7 +2,7 @@
 sessionmaker): routers declare them instead of reaching into `request.app.state`, so a handler's
 signature says what it uses."""
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,18 +11,18 @@ from service.config import Settings
 
 
 def app_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return cast(Settings, request.app.state.settings)  # set by main.create_app
 
 
 def primary_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     """Sessions of their own on the primary, for work that outlives or runs beside the request's
     session (background jobs, streamed exports)."""
-    return request.app.state.sessionmaker
+    return cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
 
 
 def read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     """The replica's sessionmaker, or the primary's when no replica is configured."""
-    return request.app.state.read_sessionmaker
+    return cast(async_sessionmaker[AsyncSession], request.app.state.read_sessionmaker)
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -1,7 +1,7 @@
 """What time it is, replaceable in tests: statuses derived from dates depend on it."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -24,7 +24,7 @@ class FixedClock(Clock):
 
 
 async def get_clock(request: Request) -> Clock:  # async: no thread-pool hop
-    return request.app.state.clock
+    return cast(Clock, request.app.state.clock)  # set by main.create_app (tests put a FixedClock)
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -1,7 +1,7 @@
 """HTTP conventions shared by every router: ETags, preconditions, links, list parameters."""
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, Field
@@ -12,6 +12,8 @@ from service.kit.schemas import InputModel
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_FILTER_VALUES = 50
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def etag_of(representation: BaseModel) -> str:
@@ -97,12 +99,12 @@ def conditional_body(request: Request, body: bytes, media_type: str, headers: di
     return Response(body, media_type=media_type, headers={"ETag": etag, **(headers or {})})
 
 
-def with_etag(response: Response, representation: BaseModel):
+def with_etag(response: Response, representation: M) -> M:
     response.headers["ETag"] = etag_of(representation)
     return representation
 
 
-def created(response: Response, location: str, representation: BaseModel):
+def created(response: Response, location: str, representation: M) -> M:
     response.headers["Location"] = location
     return with_etag(response, representation)
 
@@ -121,12 +123,13 @@ class ListQuery(InputModel):
     sort: str | None = Field(None, max_length=50, description="A field name; prefix `-` for descending.")
 
 
-def as_of_field():
+# Any, as pydantic's own Field: the FieldInfo stands where the field's default goes.
+def as_of_field() -> Any:
     return Field(
         None, description="Derive statuses as on this date instead of today (UTC), e.g. what took applications then.",
     )
 
 
-def filter_values(description: str):
+def filter_values(description: str) -> Any:
     """A repeatable filter: `?country=FR&country=DE` means FR or DE."""
     return Field(default_factory=list, max_length=MAX_FILTER_VALUES, description=description)

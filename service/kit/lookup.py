@@ -1,15 +1,16 @@
 """Finding a resource by the reference a client gave: its UUID or its slug."""
 
 import uuid
-from typing import Annotated
+from collections.abc import Container
+from typing import Annotated, Protocol, TypeVar, cast
 
 from fastapi import Path
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from service.errors import Conflict
-from service.kit.problem import FieldError
+from service.errors import Conflict, FieldError
 
 Ref = Annotated[
     str,
@@ -17,27 +18,39 @@ Ref = Annotated[
 ]
 
 
-def ref_clause(model, ref: str) -> ColumnElement[bool]:
+class Referenced(Protocol):
+    """A row clients may name by id or by slug (the model declares both as Mapped columns)."""
+
+    id: uuid.UUID
+    slug: str
+
+
+R = TypeVar("R", bound=Referenced)
+
+
+def ref_clause(model: type[Referenced], ref: str) -> ColumnElement[bool]:
+    # A protocol cannot state a mapped column (mypy compares Mapped[X] with the X an instance
+    # reads), so it states the rows' values; on the model class each is the column attribute.
     try:
-        return model.id == uuid.UUID(ref)
+        return cast(InstrumentedAttribute[uuid.UUID], model.id) == uuid.UUID(ref)
     except ValueError:
-        return model.slug == ref
+        return cast(InstrumentedAttribute[str], model.slug) == ref
 
 
-async def resolve(session: AsyncSession, model, refs: list[str]) -> dict:
+async def resolve(session: AsyncSession, model: type[R], refs: list[str]) -> dict[str, R]:
     """Rows of model (clusters, partnerships) by the references clients gave, ids or slugs;
     unknown references are absent from the result."""
     if not refs:
         return {}
     rows = list(await session.scalars(select(model).where(or_(*(ref_clause(model, r) for r in set(refs))))))
-    found = {}
+    found: dict[str, R] = {}
     for row in rows:
         found[row.slug] = row
         found[str(row.id)] = row
     return {ref: found[ref.lower()] for ref in refs if ref.lower() in found}
 
 
-def unknown_references(refs: list[str], found: dict, location: str, what: str) -> list[FieldError]:
+def unknown_references(refs: list[str], found: Container[str], location: str, what: str) -> list[FieldError]:
     return [
         FieldError(location=f"{location}.{i}", message=f"there is no {what} '{ref}'")
         for i, ref in enumerate(refs) if ref not in found

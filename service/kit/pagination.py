@@ -12,21 +12,22 @@ their column: a cursor signed by an older release must not reach PostgreSQL out 
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, TypeVarTuple
 from uuid import UUID
 
 from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
-from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, and_, or_, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Select, SmallInteger, UnaryExpression, and_, or_, tuple_
 
 from service.errors import InvalidInput
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class Page(BaseModel, Generic[T]):
@@ -36,8 +37,9 @@ class Page(BaseModel, Generic[T]):
     )
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        # Names clients generate types from: ClusterPage, not Page_Cluster_.
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        # Names clients generate types from: ClusterPage, not Page_Cluster_. (Pages are only
+        # ever of schema classes, whatever else pydantic would take.)
         return f"{params[0].__name__}Page"
 
 
@@ -75,9 +77,9 @@ def sortable(query: type[Q], fields: dict[str, SortField], default: str, tokens:
     choices = tokens or sort_tokens(fields)
     default = f"`{default}`" if default in choices else default
     sort = Field(None, description=f"Sort order; a `-` prefix sorts descending. Default: {default}.")
-    return create_model(
-        query.__name__, __base__=query, __module__=query.__module__, sort=(Literal[choices] | None, sort),
-    )
+    # A type made at run time from the table: there is no static type to give it.
+    sort_type: Any = Literal[choices] | None
+    return create_model(query.__name__, __base__=query, __module__=query.__module__, sort=(sort_type, sort))
 
 
 def parse_sort(value: str | None, fields: dict[str, SortField], default: str) -> Sort:
@@ -142,7 +144,7 @@ def _in_range(value: Any, python_type: type, column: Any) -> bool:
     """Whether PostgreSQL can take value where the column is compared."""
     if isinstance(value, int):
         bits = _int_bits(column)
-        return -(2**bits) <= value < 2**bits
+        return -(1 << bits) <= value < 1 << bits
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, str):
@@ -158,7 +160,7 @@ def _in_range(value: Any, python_type: type, column: Any) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _adapter(python_type: type) -> TypeAdapter:
+def _adapter(python_type: type) -> TypeAdapter[Any]:
     return TypeAdapter(python_type)  # building one costs far more than using it
 
 
@@ -209,7 +211,9 @@ def seek_after(sort: Sort, key: Any, id_column: Any, value: Any, row_id: Any) ->
     return key_and_id < last if sort.descending else key_and_id > last
 
 
-def keyset_order(sort: Sort, key: Any, id_column: Any, *, nulls_last: bool = True) -> tuple:
+def keyset_order(
+    sort: Sort, key: Any, id_column: Any, *, nulls_last: bool = True
+) -> tuple[UnaryExpression[Any], UnaryExpression[Any]]:
     """ORDER BY for a keyset list: key in the sort's direction, then the id. A key that is
     never null may leave NULLS LAST out: on a descending sort it would keep PostgreSQL from
     reading an ascending index backwards."""
@@ -218,8 +222,8 @@ def keyset_order(sort: Sort, key: Any, id_column: Any, *, nulls_last: bool = Tru
 
 
 def order_and_seek(
-    stmt: Select, sort: Sort, id_column: Any, cursor: str | None, limit: int, id_type: type = UUID
-) -> Select:
+    stmt: Select[*Ts], sort: Sort, id_column: Any, cursor: str | None, limit: int, id_type: type = UUID
+) -> Select[*Ts]:
     """Order stmt by the sort (nulls last, id as tie-breaker), start after the cursor,
     and fetch one row more than the limit to tell whether another page follows."""
     if cursor:
@@ -228,7 +232,7 @@ def order_and_seek(
 
 
 def next_cursor(
-    rows: list, sort: Sort, limit: int, value_of: Callable[[Any], Any], id_of: Callable[[Any], Any],
+    rows: Sequence[Any], sort: Sort, limit: int, value_of: Callable[[Any], Any], id_of: Callable[[Any], Any],
     scope: str | None = None,
 ) -> str | None:
     """The cursor for the page after rows (fetched with limit + 1), or None at the end;

@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from service.errors import InvalidInput
-from service.kit.problem import field_errors
+from service.errors import InvalidInput, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 

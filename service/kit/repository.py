@@ -11,7 +11,7 @@ readably, kept whole in a repository (partner matching's ranking query).
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 from uuid import UUID
 
 from sqlalchemy import Select
@@ -21,6 +21,7 @@ from service.errors import NotFound
 from service.kit.pagination import Sort, next_cursor, order_and_seek
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class PageQuery(Protocol):
@@ -51,7 +52,7 @@ async def or_404(lookup: Awaitable[T | None], kind: str, ref: str) -> T:
     return row
 
 
-async def one(session: AsyncSession, stmt: Select, *, for_update: bool = False, of: Any = None,
+async def one(session: AsyncSession, stmt: Select[*Ts], *, for_update: bool = False, of: Any = None,
               whole_rows: bool = False) -> Any:
     """The one row stmt selects, or None; locked for the transaction when for_update (only
     the `of` table's rows when the statement joins others). whole_rows keeps every selected
@@ -67,8 +68,8 @@ def itself(row: Any) -> Any:
     return row
 
 
-async def page(session: AsyncSession, stmt: Select, sort: Sort, id_column: Any, query: PageQuery, *,
-               id_type: type = UUID, keyed_by: Callable[[Any], Any] | None = None) -> tuple[list, str | None]:
+async def page(session: AsyncSession, stmt: Select[*Ts], sort: Sort, id_column: Any, query: PageQuery, *,
+               id_type: type = UUID, keyed_by: Callable[[Any], Any] | None = None) -> tuple[list[Any], str | None]:
     """One keyset page of stmt and the cursor of the next (None on the last page).
 
     Rows are the entities stmt selects, or whole rows when keyed_by is given: then keyed_by(row)

@@ -5,6 +5,7 @@ reject NaN/Infinity; output schemas read from ORM objects and mappings alike.
 """
 
 import copy
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -24,7 +25,9 @@ def patch_of(create: type[InputModel], name: str, *, exclude: tuple[str, ...] = 
     field stays nullable only where the create body allows null (a client may clear a
     city, not a name): its schema says so and a null for it is refused up front.
     """
-    fields = {}
+    # Values are (annotation, FieldInfo) pairs; typed Any because mypy checks a **mapping
+    # against every keyword create_model has (__config__, __doc__, ...), not only the fields.
+    fields: dict[str, Any] = {}
     for field_name, field in create.model_fields.items():
         if field_name in exclude:
             continue

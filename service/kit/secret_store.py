@@ -29,4 +29,6 @@ async def shared_secret(
         await session.execute(insert(ServiceSecret).values(name=name, value=proposal).on_conflict_do_nothing())
         value = await _read(session, name)
         await session.commit()
+    if value is None:  # ours or a concurrent insert just made the row
+        raise RuntimeError(f"the secret {name!r} is missing right after it was stored")
     return value

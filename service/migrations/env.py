@@ -37,4 +37,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    asyncio.run(_run_with_url(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("give Alembic a connection or a sqlalchemy.url to migrate")
+    asyncio.run(_run_with_url(url))

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -38,7 +39,7 @@ class Versioned:
     version: Mapped[int] = mapped_column(server_default="1", default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls):
+    def __mapper_args__(cls) -> dict[str, Any]:
         # eager_defaults: server-set values (updated_at) come back with RETURNING.
         return {"version_id_col": cls.version, "eager_defaults": True}
 

@@ -2,7 +2,20 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Computed, ForeignKey, Index, String, Text, func, literal_column, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Computed,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,7 +37,7 @@ OPPORTUNITY_SEARCH = (
 NO_DEADLINE = "'9999-12-31'::date"
 
 
-def deadline_key(column):
+def deadline_key(column: ColumnExpressionArgument[date | None]) -> ColumnElement[date]:
     return func.coalesce(column, literal_column(NO_DEADLINE))
 
 

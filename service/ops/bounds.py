@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import LimitSettings
-from service.errors import InvalidInput, PayloadTooLarge, ServiceError, UriTooLong, error_response
+from service.errors import FieldError, InvalidInput, PayloadTooLarge, ServiceError, UriTooLong, error_response
 from service.kit.json_depth import nests_deeper_than
-from service.kit.problem import FieldError
 
 BULK_PREFIX = "/v1/bulk/"
 # Calendar uploads have their own limit (CALENDAR__MAX_FEED_BYTES, the same as for fetched

@@ -77,7 +77,7 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     for candidate in (orig, getattr(orig, "__cause__", None)):
         code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
         if code:
-            return code
+            return str(code)
     return None
 
 
@@ -132,10 +132,12 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ServiceError, error_response)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(DBAPIError, on_database_error)
+    # Starlette types every handler as taking any Exception: it cannot tie a handler's
+    # parameter to the class it is registered for, which guarantees it here.
+    app.add_exception_handler(ServiceError, error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, on_database_error)  # type: ignore[arg-type]
     app.add_exception_handler(asyncpg.PostgresError, on_driver_error)
 
     @app.exception_handler(ClientDisconnect)

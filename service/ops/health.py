@@ -25,12 +25,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-async def healthz() -> dict:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-async def readyz(request: Request, primary: SessionmakerDep, reads: ReadSessionmakerDep) -> dict:
+async def readyz(request: Request, primary: SessionmakerDep, reads: ReadSessionmakerDep) -> dict[str, str]:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             # The app's state remembers, between probes, that the migrations were current.

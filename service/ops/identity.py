@@ -45,7 +45,7 @@ def client_address(scope: Scope) -> str:
     try:
         address = ipaddress.ip_address(client[0])
     except ValueError:
-        return client[0]
+        return str(client[0])
     if address.version == 6:
         if address.ipv4_mapped:
             return str(address.ipv4_mapped)
@@ -66,7 +66,7 @@ async def resolve_identity(scope: Scope) -> ClientIdentity:
 async def client_identity(scope: Scope) -> ClientIdentity:
     """The request's identity, resolved once (by the app's resolver) and kept in its state."""
     state = scope.setdefault("state", {})
-    identity = state.get(STATE_KEY)
+    identity: ClientIdentity | None = state.get(STATE_KEY)
     if identity is None:
         app = scope.get("app")
         resolver = getattr(getattr(app, "state", None), "identity_resolver", None) or resolve_identity

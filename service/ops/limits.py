@@ -101,7 +101,8 @@ def _redis_storage(url: str) -> Storage:
         wrap_exceptions=True,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
+        # limits annotates its storage options as scalars, but hands them to redis-py as they are.
+        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]
     )
 
 

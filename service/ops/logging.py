@@ -9,6 +9,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -16,7 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 from service.config import LogSettings
 
 # The fields of the request being handled, set by RequestContextMiddleware.
-request_context: ContextVar[dict | None] = ContextVar("request_context", default=None)
+request_context: ContextVar[dict[str, Any] | None] = ContextVar("request_context", default=None)
 
 # Set when the service closes a response on purpose (a client too slow to read an export).
 response_cut_off: ContextVar[bool] = ContextVar("response_cut_off", default=False)
@@ -67,7 +68,7 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{request_id}]" if request_id else line
 
 
-def configure_logging(settings: LogSettings, stream=None) -> logging.Handler:
+def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> logging.Handler:
     """Send every logger (uvicorn's included) to one handler, on stderr by default."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLineFormatter() if settings.format == "json" else TextFormatter())

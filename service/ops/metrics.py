@@ -6,6 +6,7 @@ registry, one per process: run one process per replica and scrape each.
 """
 
 import weakref
+from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -56,7 +57,7 @@ def watch_pool(name: str, engine: AsyncEngine) -> None:
     held weakly: a disposed app's engine must not be kept alive by its metrics."""
     pool_of = weakref.ref(engine.sync_engine)
 
-    def reader(method: str):
+    def reader(method: str) -> Callable[[], float]:
         def read() -> float:
             engine = pool_of()
             measure = getattr(engine.pool, method, None) if engine is not None else None

@@ -9,10 +9,12 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
+from starlette._utils import get_route_path  # defined there; starlette.routing only imports it
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
-from starlette.routing import Router, compile_path, get_route_path
+from starlette.routing import Router, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import ServiceUnavailable, error_response
@@ -47,9 +49,9 @@ class RouteTemplates:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._table: list[tuple[re.Pattern, str]] | None = None
+        self._table: list[tuple[re.Pattern[str], str]] | None = None
 
-    def _build(self) -> list[tuple[re.Pattern, str]]:
+    def _build(self) -> list[tuple[re.Pattern[str], str]]:
         try:  # FastAPI versions that nest included routers flatten them here
             from fastapi.routing import iter_route_contexts
 
@@ -121,13 +123,13 @@ class RequestContextMiddleware:
         self._finish(scope, context, status or 499, started)
         request_context.reset(token)
 
-    def _finish(self, scope: Scope, context: dict, status: int, started: float) -> None:
+    def _finish(self, scope: Scope, context: dict[str, Any], status: int, started: float) -> None:
         seconds = time.perf_counter() - started
         metrics.observe_request(scope["method"], self.route_template(scope), status, seconds)
         self._log(context, status, seconds)
 
     @staticmethod
-    def _log(context: dict, status: int, seconds: float) -> None:
+    def _log(context: dict[str, Any], status: int, seconds: float) -> None:
         if status >= 500:
             level = logging.ERROR if status != 503 else logging.WARNING
         elif context["path"] in QUIET_PATHS and status < 400:

@@ -8,9 +8,11 @@ minute per process, after an answer has gone out, and `partnerships purge` empti
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import CursorResult, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from service.config import Settings
 from service.models import BulkIdempotencyKey, IdempotencyRecord
@@ -28,12 +30,19 @@ class Purged:
         return self.idempotency_records + self.bulk_idempotency_keys
 
 
-async def _batch(session: AsyncSession, table, key_columns: tuple, ttl_hours: int, rows: int) -> int:
+async def _batch(
+    session: AsyncSession,
+    table: type[IdempotencyRecord] | type[BulkIdempotencyKey],
+    key_columns: tuple[InstrumentedAttribute[Any], ...],
+    ttl_hours: int,
+    rows: int,
+) -> int:
     cutoff = func.statement_timestamp() - timedelta(hours=ttl_hours)
     expired = (
         select(*key_columns).where(table.created_at <= cutoff).limit(rows).with_for_update(skip_locked=True)
     )
-    result = await session.execute(delete(table).where(tuple_(*key_columns).in_(expired)))
+    # A DELETE's result is a CursorResult, the one that counts rows.
+    result = cast(CursorResult[Any], await session.execute(delete(table).where(tuple_(*key_columns).in_(expired))))
     return result.rowcount
 
 

@@ -1,6 +1,9 @@
 """Cooperation agreements, keyed by external_id, with their cluster parties (by slug), the
 partnership (by slug) and the mission (by external_id) they belong to."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from service.agreements.schemas import AgreementCreate
 from service.bulk.csvcodec import listing, objects, value
 from service.bulk.resources.common import jsonb, record, stored_objects
@@ -24,7 +27,7 @@ MERGE_PARTIES = (
 )
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **record(row, FIELDS),
         "clusters": row["clusters"],

@@ -1,5 +1,8 @@
 """Clusters, keyed by slug."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from service.bulk.csvcodec import listing, objects, value
 from service.bulk.resources.common import jsonb, record, stored_objects
 from service.bulk.spec import Column, Resource
@@ -9,7 +12,7 @@ FIELDS = ("slug", "name", "acronym", "country", "city", "website", "email", "des
           "member_count", "sme_count", "label", "founded_year")
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
     out = record(row, FIELDS)
     region = {"code": row["region_code"], "name": row["region_name"], "nuts_version": row["nuts_version"]}
     out = {**{k: out[k] for k in ("slug", "name", "acronym", "country")},

@@ -27,7 +27,7 @@ def record(row: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
     return {name: plain(row[name]) for name in fields}
 
 
-def stored_objects(items: list[dict] | None, *fields: str) -> list[dict[str, Any]]:
+def stored_objects(items: list[dict[str, Any]] | None, *fields: str) -> list[dict[str, Any]]:
     """Stored jsonb objects with exactly the schema's fields, in its order."""
     return [{name: item.get(name) for name in fields} for item in items or []]
 

@@ -1,5 +1,8 @@
 """Target markets' studies (market profiles), keyed by country."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from service.bulk.csvcodec import objects, value
 from service.bulk.resources.common import jsonb, record, stored_objects
 from service.bulk.spec import Column, Resource
@@ -16,7 +19,7 @@ class MarketProfileRow(MarketProfileIn):
     country: CountryCode
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **record(row, ("country", *TEXTS)),
         "support_organisations": stored_objects(row["support_organisations"], "name", "kind", "url"),

@@ -4,6 +4,9 @@ Organisers are an ordered list (clusters first, then partnerships), replaced who
 changes, as the API does.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from service.bulk.csvcodec import listing, value
 from service.bulk.resources.common import record
 from service.bulk.spec import Children, Column, Reference, Resource
@@ -38,7 +41,7 @@ MERGE_ORGANISERS = (
 )
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **record(row, FIELDS),
         "organisers": {

@@ -1,6 +1,11 @@
 """Opportunities, keyed by external_id, posted by a cluster or a partnership (by slug) or by
 an organisation outside the platform (its name and url)."""
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
 from service.bulk.csvcodec import listing, value
 from service.bulk.resources.common import record
 from service.bulk.spec import Column, Reference, Resource
@@ -10,11 +15,12 @@ FIELDS = ("external_id", "kind", "title", "summary", "description", "countries",
 AFTER = ("deadline", "url", "contact", "withdrawn")
 
 
-def _organisation(part: str):
+def _organisation(part: str) -> Callable[[BaseModel | None], Any]:
     return lambda organisation: getattr(organisation, part) if organisation else None
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
+    poster: dict[str, Any]
     if row["poster_cluster"]:
         poster = {"cluster": row["poster_cluster"]}
     elif row["poster_partnership"]:

@@ -4,6 +4,9 @@ Membership is a set: stored members that stay keep their row (and joined_at), le
 removed, newcomers added, changed roles updated.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from service.bulk.csvcodec import listing, objects, value
 from service.bulk.resources.common import jsonb, record, stored_objects
 from service.bulk.spec import Children, Column, Reference, Resource
@@ -33,7 +36,7 @@ MERGE_MEMBERS = (
 )
 
 
-def _export(row) -> dict:
+def _export(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **record(row, FIELDS),
         "target_markets": stored_objects(row["target_markets"], "country", "priority"),

@@ -60,9 +60,22 @@ SECTORS = Path(__file__).parent.parent / "data" / "0001_sectors.json"
 
 
 def upgrade() -> None:
+    _create_functions()
+    _create_clusters()
+    _create_market_profiles()
+    _create_partnerships()
+    _create_sectors()
+    _create_partnership_members()
+    _insert_sectors()
+
+
+def _create_functions() -> None:
     op.execute(SEARCH_FOLD)
     op.execute(SECTOR_WORDS)
     op.execute(MARKET_COUNTRIES)
+
+
+def _create_clusters() -> None:
     op.create_table('clusters',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -96,6 +109,9 @@ def upgrade() -> None:
     op.create_index('ix_clusters_search', 'clusters', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_clusters_sectors', 'clusters', ['sectors'], unique=False, postgresql_using='gin')
     op.create_index('ix_clusters_target_countries', 'clusters', ['target_countries'], unique=False, postgresql_using='gin')
+
+
+def _create_market_profiles() -> None:
     op.create_table('market_profiles',
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('customer_segments', sa.Text(), nullable=True),
@@ -110,6 +126,9 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.PrimaryKeyConstraint('country', name=op.f('pk_market_profiles'))
     )
+
+
+def _create_partnerships() -> None:
     op.create_table('partnerships',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -137,6 +156,9 @@ def upgrade() -> None:
     op.create_index('ix_partnerships_search', 'partnerships', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_partnerships_sectors', 'partnerships', ['sectors'], unique=False, postgresql_using='gin')
     op.create_index('ix_partnerships_target_markets', 'partnerships', ['target_markets'], unique=False, postgresql_using='gin', postgresql_ops={'target_markets': 'jsonb_path_ops'})
+
+
+def _create_sectors() -> None:
     op.create_table('sectors',
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -147,6 +169,9 @@ def upgrade() -> None:
     sa.CheckConstraint("kind IN ('sector', 'emerging-industry')", name=op.f('ck_sectors_kind')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_sectors'))
     )
+
+
+def _create_partnership_members() -> None:
     op.create_table('partnership_members',
     sa.Column('partnership_id', sa.Uuid(), nullable=False),
     sa.Column('cluster_id', sa.Uuid(), nullable=False),
@@ -159,6 +184,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_partnership_members_cluster_id', 'partnership_members', ['cluster_id'], unique=False)
 
+
+def _insert_sectors() -> None:
     sectors = sa.table(
         "sectors",
         sa.column("code", sa.String), sa.column("name", sa.String), sa.column("kind", sa.String),

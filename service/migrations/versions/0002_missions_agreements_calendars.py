@@ -16,6 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_calendar_sources()
+    _create_missions()
+    _create_agreements()
+    _create_mission_organisers()
+    _create_mission_participants()
+    _create_agreement_parties()
+
+
+def _create_calendar_sources() -> None:
     op.create_table('calendar_sources',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
@@ -35,6 +44,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_sources')),
     sa.UniqueConstraint('url', name=op.f('uq_calendar_sources_url'))
     )
+
+
+def _create_missions() -> None:
     op.create_table('missions',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('external_id', sa.String(length=200), nullable=True),
@@ -85,6 +97,9 @@ def upgrade() -> None:
     op.create_index('ix_missions_starts_on_id', 'missions', ['starts_on', 'id'], unique=False)
     op.create_index('ix_missions_deadline_key', 'missions', [sa.text("COALESCE(application_deadline, '9999-12-31'::date)"), 'id'], unique=False)
     op.create_index('uq_missions_upload_uid', 'missions', ['source_uid'], unique=True, postgresql_where=sa.text('source_id IS NULL'))
+
+
+def _create_agreements() -> None:
     op.create_table('agreements',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('external_id', sa.String(length=200), nullable=True),
@@ -117,6 +132,9 @@ def upgrade() -> None:
     op.create_index('ix_agreements_search', 'agreements', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_agreements_sectors', 'agreements', ['sectors'], unique=False, postgresql_using='gin')
     op.create_index('ix_agreements_signed_on_id', 'agreements', ['signed_on', 'id'], unique=False)
+
+
+def _create_mission_organisers() -> None:
     op.create_table('mission_organisers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mission_id', sa.Uuid(), nullable=False),
@@ -133,6 +151,9 @@ def upgrade() -> None:
     )
     op.create_index('ix_mission_organisers_cluster_id', 'mission_organisers', ['cluster_id'], unique=False)
     op.create_index('ix_mission_organisers_partnership_id', 'mission_organisers', ['partnership_id'], unique=False)
+
+
+def _create_mission_participants() -> None:
     op.create_table('mission_participants',
     sa.Column('mission_id', sa.Uuid(), nullable=False),
     sa.Column('cluster_id', sa.Uuid(), nullable=False),
@@ -143,6 +164,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('mission_id', 'cluster_id', name=op.f('pk_mission_participants'))
     )
     op.create_index('ix_mission_participants_cluster_id', 'mission_participants', ['cluster_id'], unique=False)
+
+
+def _create_agreement_parties() -> None:
     op.create_table('agreement_parties',
     sa.Column('agreement_id', sa.Uuid(), nullable=False),
     sa.Column('cluster_id', sa.Uuid(), nullable=False),

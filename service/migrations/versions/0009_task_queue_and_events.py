@@ -58,8 +58,10 @@ $$;
 
 def _script(sql: str) -> None:
     """Run a script of many statements (asyncpg prepares one statement at a time otherwise)."""
-    driver = op.get_bind().connection.dbapi_connection.driver_connection
-    await_only(driver.execute(sql))
+    dbapi = op.get_bind().connection.dbapi_connection
+    if dbapi is None:
+        raise RuntimeError("the migration's connection was closed")
+    await_only(dbapi.driver_connection.execute(sql))
 
 
 def upgrade() -> None:
