@@ -143,29 +143,24 @@ def migrate() -> None:
 
 async def _sync_all(engine: AsyncEngine) -> int:
     """Sync every calendar source, each in its own transaction; returns how many failed."""
-    from sqlalchemy import select
-
-    from service.calendar.service import sync_source
+    from service.calendar.repository import all_ids
+    from service.calendar.service import sync_committed
     from service.db import create_sessionmaker
     from service.errors import ServiceError
     from service.kit.clock import Clock
-    from service.models import CalendarSource
 
     settings = get_settings()
     failures = 0
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        sources = list(await session.execute(select(CalendarSource.id, CalendarSource.url)))
+        sources = await all_ids(session)
     for source_id, url in sources:
-        async with sessions() as session:
-            try:
-                report = await sync_source(session, str(source_id), settings.calendar, Clock())
-                await session.commit()
-            except ServiceError as exc:
-                await session.rollback()
-                failures += 1
-                typer.echo(f"{url}: {exc.detail}", err=True)
-                continue
+        try:
+            report = await sync_committed(sessions, str(source_id), settings.calendar, Clock())
+        except ServiceError as exc:
+            failures += 1
+            typer.echo(f"{url}: {exc.detail}", err=True)
+            continue
         if report.not_modified:
             typer.echo(f"{url}: not modified")
         else:
