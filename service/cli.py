@@ -125,6 +125,12 @@ def worker(
     _setup_logging()
     settings = get_settings()
 
+    if settings.tasks.metrics_port:
+        # Each worker process counts its own tasks: a scrape of `serve` never sees them.
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.tasks.metrics_port, addr=settings.server.host)
+
     async def work(engine: AsyncEngine) -> None:
         await _prepare(engine, demo=False)
         service = Resources(create_sessionmaker(engine, settings), settings, Clock())

@@ -137,6 +137,10 @@ class TaskSettings(BaseModel):
     stalled_after_seconds: float = Field(
         30.0, gt=0, description="A worker silent this long is taken for dead: its running tasks are retried.",
     )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port on which `partnerships worker` serves its own /metrics (task counts and "
+        "durations) on SERVER__HOST; unset: none (`serve`'s in-process worker reports in `serve`'s /metrics).",
+    )
 
 
 class ServerSettings(BaseModel):
