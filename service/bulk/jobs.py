@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.bulk import job_rows, loader, spool, uploads

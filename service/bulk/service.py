@@ -3,7 +3,7 @@
 import uuid
 from typing import IO
 
-from asyncpg import Connection
+from asyncpg import Connection  # type: ignore[import-untyped]  # asyncpg ships no type information
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Principal

@@ -5,7 +5,7 @@ import json
 import uuid
 from typing import IO, Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 
 CHUNK_BYTES = 1024 * 1024
 
