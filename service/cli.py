@@ -129,6 +129,12 @@ def worker(
     _setup_logging()
     settings = get_settings()
 
+    if settings.tasks.metrics_port:
+        # Each worker process counts its own tasks: a scrape of `serve` never sees them.
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.tasks.metrics_port, addr=settings.server.host)
+
     async def work(engine: AsyncEngine) -> None:
         await _prepare(engine, demo=False)
         service = Resources(create_sessionmaker(engine, settings), settings, Clock())
@@ -147,8 +153,8 @@ def migrate() -> None:
 
 async def _sync_all(engine: AsyncEngine) -> int:
     """Sync every calendar source, each in its own transaction; returns how many failed."""
-    from service.calendar import repository as calendar_repository
-    from service.calendar.service import sync_source
+    from service.calendar.repository import all_ids
+    from service.calendar.service import sync_committed
     from service.db import create_sessionmaker
     from service.errors import ServiceError
     from service.kit.clock import Clock
@@ -157,17 +163,14 @@ async def _sync_all(engine: AsyncEngine) -> int:
     failures = 0
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        sources = await calendar_repository.all_ids(session)
+        sources = await all_ids(session)
     for source_id, url in sources:
-        async with sessions() as session:
-            try:
-                report = await sync_source(session, str(source_id), settings.calendar, Clock())
-                await session.commit()
-            except ServiceError as exc:
-                await session.rollback()
-                failures += 1
-                typer.echo(f"{url}: {exc.detail}", err=True)
-                continue
+        try:
+            report = await sync_committed(sessions, str(source_id), settings.calendar, Clock())
+        except ServiceError as exc:
+            failures += 1
+            typer.echo(f"{url}: {exc.detail}", err=True)
+            continue
         if report.not_modified:
             typer.echo(f"{url}: not modified")
         else:

@@ -112,7 +112,7 @@ class BulkSettings(BaseModel):
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 365, description="How long a bulk load's Idempotency-Key and report are kept.")
     job_dir: Path | None = Field(
         None, description="Where bulk uploads and exports past a few MiB are spooled (uploads of `?async=true` jobs until "
-        "processed); unset: the system's temporary folder.",
+        "stored in the database, and while a worker loads them); unset: the system's temporary folder.",
     )
     upload_timeout_seconds: float = Field(
         600.0, gt=0, description="Time a bulk upload may take to arrive whole; slower answers 408.",
@@ -122,6 +122,11 @@ class BulkSettings(BaseModel):
     )
     max_exports: int = Field(8, ge=1, description="Exports a process runs at once; more answer 503.")
     max_exports_per_client: int = Field(2, ge=1, description="Exports one client may run at once; more answer 429.")
+    max_jobs_per_key: int = Field(4, ge=1, description="`?async=true` jobs one API key may have waiting or running; more answer 429.")
+    max_queued_bytes_per_key: int = Field(
+        1024 * MIB, ge=1, description="Bytes of `?async=true` uploads one API key may have waiting or running; more answer 429 "
+        "(413 for one upload larger than this).",
+    )
 
 
 class TaskSettings(BaseModel):
@@ -132,6 +137,10 @@ class TaskSettings(BaseModel):
     concurrency: int = Field(4, ge=1, le=64, description="Tasks one worker runs at once (`partnerships worker --concurrency`).")
     stalled_after_seconds: float = Field(
         30.0, gt=0, description="A worker silent this long is taken for dead: its running tasks are retried.",
+    )
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port on which `partnerships worker` serves its own /metrics (task counts and "
+        "durations) on SERVER__HOST; unset: none (`serve`'s in-process worker reports in `serve`'s /metrics).",
     )
 
 

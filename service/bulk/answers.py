@@ -1,7 +1,6 @@
 """What a bulk load answers: shared by the request that loads at once and by the job that
 loads in the background (which stores the same answer), so neither imports the other."""
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,6 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
-    job: uuid.UUID | None = None  # a job to run (from the spooled body) once the request has committed
 
 
 def answer_for(report: BulkReport, instance: str) -> Answer:

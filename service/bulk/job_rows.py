@@ -28,8 +28,30 @@ async def get(conn: asyncpg.Connection, job_id: uuid.UUID, api_key_id: uuid.UUID
     return BulkJob.model_validate(dict(row)) if row else None
 
 
-async def mark_running(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
-    await conn.execute("UPDATE bulk_jobs SET state = 'running', updated_at = statement_timestamp() WHERE id = $1", job_id)
+# A job's state changes only while it is unfinished: an attempt retried after another one
+# committed the end (or racing it) finds nothing to change, so a job ends exactly once.
+_UNFINISHED = "state IN ('queued', 'running')"
+
+
+async def mark_running(conn: asyncpg.Connection, job_id: uuid.UUID) -> bool:
+    """False when the job has already finished (nothing left to run)."""
+    found = await conn.fetchval(
+        f"UPDATE bulk_jobs SET state = 'running', updated_at = statement_timestamp() WHERE id = $1 AND {_UNFINISHED} RETURNING id",
+        job_id,
+    )
+    return found is not None
+
+
+async def queued_by(conn: asyncpg.Connection, api_key_id: uuid.UUID | None) -> tuple[int, int]:
+    """The key's unfinished jobs and their bytes. Serialised per key until the transaction
+    ends, so that two uploads at once cannot both pass a limit meant for their sum."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('bulk-jobs:' || $1::text, 0))", str(api_key_id))
+    row = await conn.fetchrow(
+        f"SELECT count(*), coalesce(sum(bytes_total), 0) FROM bulk_jobs WHERE api_key_id IS NOT DISTINCT FROM $1 AND {_UNFINISHED}",
+        api_key_id,
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 async def record_progress(conn: asyncpg.Connection, job_id: uuid.UUID, bytes_read: int, rows_read: int) -> None:
@@ -42,19 +64,22 @@ async def record_progress(conn: asyncpg.Connection, job_id: uuid.UUID, bytes_rea
 
 async def mark_failed(conn: asyncpg.Connection, job_id: uuid.UUID, problem: dict[str, Any]) -> None:
     await conn.execute(
-        """UPDATE bulk_jobs SET state = 'failed', problem = $2,
-                  updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
+        f"""UPDATE bulk_jobs SET state = 'failed', problem = $2,
+                  updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1 AND {_UNFINISHED}""",
         job_id, json.dumps(problem),
     )
 
 
 async def finish(
     conn: asyncpg.Connection, job_id: uuid.UUID, report: BulkReport, problem: dict[str, Any] | None, bytes_read: int
-) -> None:
-    """The final state and report, written in the load's own transaction."""
-    await conn.execute(
-        """UPDATE bulk_jobs SET state = $2, report = $3, problem = $4, bytes_read = $5, rows_read = $6,
-               updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1""",
+) -> bool:
+    """The final state and report, written in the load's own transaction; False when the job
+    had already finished (then the caller rolls its load back)."""
+    found = await conn.fetchval(
+        f"""UPDATE bulk_jobs SET state = $2, report = $3, problem = $4, bytes_read = $5, rows_read = $6,
+               updated_at = statement_timestamp(), finished_at = statement_timestamp() WHERE id = $1 AND {_UNFINISHED}
+           RETURNING id""",
         job_id, "failed" if problem else "succeeded", report.model_dump_json(),
         json.dumps(problem) if problem else None, bytes_read, report.received,
     )
+    return found is not None

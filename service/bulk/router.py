@@ -3,12 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from service.access.principal import BulkLoader, Principal, authenticate
-from service.bulk import delivery, export, jobs, service, spool
+from service.bulk import delivery, export, service, spool
 from service.bulk.delivery import ExportLimits, SpooledResponse
 from service.bulk.loader import Upload
 from service.bulk.reading import BodyInterrupted, BodyMeter
@@ -96,11 +96,9 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
 )
 async def load_records(
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
     app_settings: SettingsDep,
     loader: BulkLoader,
     request: Request,
-    background: BackgroundTasks,
     resource: ResourceName,
     query: Annotated[BulkQuery, Query()],
     idempotency_key: Annotated[
@@ -128,21 +126,13 @@ async def load_records(
             session, upload, body, meter, settings, request.url.path, idempotency_key, run_async=query.run_async,
             api_key_id=loader.key_id,
         )
-    except BaseException:
+    finally:
         body.close()
-        raise
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     if answer.status == 202:
         headers["Location"] = f"/v1/bulk-jobs/{answer.body['id']}"
-    if answer.job:
-        # Background tasks run after the response, so after the request's commit: the job
-        # row and its idempotency answer are visible to the job's own sessions. The job
-        # takes the spool over and closes it.
-        background.add_task(jobs.run, sessionmaker, answer.job, upload, body, settings, request.url.path)
-    else:
-        body.close()
     media_type = PROBLEM_JSON if answer.status >= 400 else "application/json"
-    return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers, background=background)
+    return JSONResponse(answer.body, status_code=answer.status, media_type=media_type, headers=headers)
 
 
 @router.get("/bulk-jobs/{job}", summary="A background bulk load: its progress and, at the end, its report")

@@ -1,8 +1,9 @@
 """All SQL about calendar sources and the missions taken from them."""
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -39,6 +40,16 @@ async def all_ids(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
     """Every source's id and URL, in URL order (what a scheduled sync walks through)."""
     rows = await session.execute(select(CalendarSource.id, CalendarSource.url).order_by(CalendarSource.url))
     return [(source_id, url) for source_id, url in rows]
+
+
+async def due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """The sources with a sync interval whose last sync (if any) is at least that old at now."""
+    source = CalendarSource
+    stmt = select(source.id).where(
+        source.sync_interval.isnot(None),
+        or_(source.last_synced_at.is_(None), source.last_synced_at + source.sync_interval <= now),
+    ).order_by(source.id)
+    return list(await session.scalars(stmt))
 
 
 async def missions_of(session: AsyncSession, source_id: uuid.UUID | None) -> dict[str, Mission]:

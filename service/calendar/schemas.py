@@ -1,8 +1,8 @@
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery
@@ -12,6 +12,27 @@ from service.missions.schemas import MissionFilters, MissionKind, Reference
 from service.sectors.schemas import SectorCode, sector_list
 
 FeedFormat = Literal["ics", "json"]
+
+
+MIN_SYNC_INTERVAL, MAX_SYNC_INTERVAL = timedelta(minutes=5), timedelta(days=7)
+
+
+def _duration_text(value: object) -> object:
+    # pydantic also reads a number as seconds; the document says a duration string, so only that is taken.
+    if not isinstance(value, str | timedelta):
+        raise ValueError("expected an ISO 8601 duration such as PT6H")
+    return value
+
+
+def _within_bounds(value: timedelta) -> timedelta:
+    # Checked here, not by Field(ge=, le=): those would reach the OpenAPI document as keywords
+    # JSON Schema does not have.
+    if not MIN_SYNC_INTERVAL <= value <= MAX_SYNC_INTERVAL:
+        raise ValueError("a sync interval is from PT5M to P7D")
+    return value
+
+
+SyncInterval = Annotated[timedelta, BeforeValidator(_duration_text), AfterValidator(_within_bounds)]
 
 
 class CalendarSourceCreate(InputModel):
@@ -26,6 +47,10 @@ class CalendarSourceCreate(InputModel):
     default_kind: MissionKind = Field("business-mission", description="Kind of missions whose event does not say.")
     default_sectors: list[SectorCode] = sector_list("Sectors of missions whose event does not say.")
     default_country: CountryCode | None = Field(None, description="Destination when an event's LOCATION names no country.")
+    sync_interval: SyncInterval | None = Field(
+        None, description="Sync the source this long after its last sync: an ISO 8601 duration from PT5M to P7D, "
+                          "e.g. PT6H. Null: only when asked (`POST /v1/calendar-sources/{source}/sync`).",
+    )
 
 
 CalendarSourcePatch = patch_of(CalendarSourceCreate, "CalendarSourcePatch")
@@ -56,6 +81,7 @@ class CalendarSource(OutputModel):
     default_kind: MissionKind
     default_sectors: list[str]
     default_country: str | None
+    sync_interval: timedelta | None = Field(description="How long after its last sync the source is synced again; null: only when asked.")
     last_synced_at: datetime | None
     last_report: SyncReport | None
     created_at: datetime

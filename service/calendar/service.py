@@ -2,9 +2,9 @@
 
 import ipaddress
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.access.principal import SYSTEM_WRITE, Write
 from service.calendar import ics, repository, sync
@@ -31,6 +31,7 @@ from service.missions import service as missions
 from service.models import CalendarSource as SourceRow
 from service.models import Cluster
 from service.sectors.service import ensure_known
+from service.tasks import repository as queue
 
 FEED_CAP = 5000
 SOURCE = "calendar source"
@@ -202,6 +203,34 @@ async def sync_source(
     row.last_synced_at, row.last_report = report.synced_at, report.model_dump(mode="json")
     await flush(session)
     return report
+
+
+async def sync_committed(
+    sessionmaker: async_sessionmaker[AsyncSession], ref: str, settings: CalendarSettings, clock: Clock
+) -> SyncReport:
+    """Sync a source in a transaction of its own, committed once applied; a refused feed
+    raises and leaves nothing behind."""
+    async with sessionmaker() as session:
+        report = await sync_source(session, ref, settings, clock)
+        await session.commit()
+    return report
+
+
+def sync_lock(source_id: uuid.UUID) -> str:
+    """One sync of a source running, and one waiting, at a time."""
+    return f"calendar:{source_id}"
+
+
+async def queue_due_syncs(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """Queue a `calendar:sync` for every source due at now (its interval since its last sync
+    has passed), in the session's transaction; a source whose sync is already waiting gets no
+    second one. Returns the sources queued."""
+    queued = []
+    for source_id in await repository.due(session, now):
+        lock = sync_lock(source_id)
+        if await queue.defer(session, "calendar:sync", {"source_id": str(source_id)}, queue="calendar", lock=lock, queueing_lock=lock):
+            queued.append(source_id)
+    return queued
 
 
 async def import_feed(

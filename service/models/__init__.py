@@ -3,7 +3,7 @@
 from service.models.access import ApiKey, IdempotencyRecord
 from service.models.agreement import Agreement, AgreementParty
 from service.models.base import Base
-from service.models.bulk import BulkIdempotencyKey, BulkJob
+from service.models.bulk import BulkIdempotencyKey, BulkJob, BulkUpload
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.event import Event, EventConsumer
@@ -15,7 +15,7 @@ from service.models.sector import Sector
 from service.models.target_market import MarketProfile
 
 __all__ = [
-    "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "CalendarSource", "Cluster", "Event", "EventConsumer",
+    "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload", "CalendarSource", "Cluster", "Event", "EventConsumer",
     "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
     "PartnershipMember", "Sector", "ServiceSecret",
 ]

@@ -2,7 +2,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,8 +39,8 @@ class BulkIdempotencyKey(Base):
 
 
 class BulkJob(Base):
-    """A bulk load run in the background (`?async=true`): the upload is kept in a file and
-    processed after the 202 answer; progress and the final report are read from here."""
+    """A bulk load run in the background (`?async=true`): the upload is kept in `bulk_uploads`
+    and processed by a `bulk:run` task; progress and the final report are read from here."""
 
     __tablename__ = "bulk_jobs"
     __table_args__ = (
@@ -53,3 +64,14 @@ class BulkJob(Base):
     finished_at: Mapped[datetime | None]
     # The key that started the job: only it (and admins) may see the job.
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+
+
+class BulkUpload(Base):
+    """One piece of an async job's upload, in the database so that a worker on any machine
+    can read it; deleted when the job finishes (and purged if a job left some behind)."""
+
+    __tablename__ = "bulk_uploads"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,8 +1,8 @@
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Interval, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,5 +34,8 @@ class CalendarSource(Timestamped, Versioned, Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     last_synced_at: Mapped[datetime | None]
     last_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Synced by the `calendar:sync_due` task once this long has passed since the last sync;
+    # None: synced only when asked.
+    sync_interval: Mapped[timedelta | None] = mapped_column(Interval)
 
     cluster: Mapped[Cluster | None] = relationship(lazy="raise")

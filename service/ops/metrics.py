@@ -5,12 +5,20 @@ crawler cannot create a time series per URL. Metrics live in prometheus-client's
 registry, one per process: run one process per replica and scrape each.
 """
 
+import asyncio
+import logging
 import weakref
 from collections.abc import Callable
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.kit.app_state import SessionmakerDep
+from service.tasks import repository as queue
+
+log = logging.getLogger(__name__)
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "<unmatched>"
@@ -30,6 +38,12 @@ BULK_ROWS = Counter(
 )
 TASKS = Counter("tasks_total", "Background tasks run, by task and outcome (succeeded, failed).", ["task", "outcome"])
 TASK_DURATION = Histogram("task_duration_seconds", "Time a background task ran, by task.", ["task"])
+QUEUE_JOBS = Gauge(
+    "task_queue_jobs", "Background jobs waiting (todo) or running (doing), by queue; read from the database at scrape time.",
+    ["queue", "status"],
+)
+# A scrape must answer even when the database is slow or gone: the depth is then left out.
+QUEUE_DEPTH_TIMEOUT_SECONDS = 1.0
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "rate_limit_storage_errors_total", "Rate-limit checks skipped because the counter storage failed."
 )
@@ -68,9 +82,29 @@ def watch_pool(name: str, engine: AsyncEngine) -> None:
     POOL_CHECKED_OUT.labels(name).set_function(reader("checkedout"))
 
 
+_queue_series: set[tuple[str, str]] = set()
+
+
+async def read_queue_depth(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Set task_queue_jobs from the database. A queue that has emptied reads 0 rather than
+    vanishing, so that a graph of it falls to 0; on failure the series are dropped, not left stale."""
+    try:
+        async with asyncio.timeout(QUEUE_DEPTH_TIMEOUT_SECONDS), sessionmaker() as session:
+            depth = await queue.depth(session)
+    except (TimeoutError, OSError, SQLAlchemyError) as exc:
+        log.warning("queue depth not read for /metrics: %s", exc)
+        QUEUE_JOBS.clear()
+        _queue_series.clear()
+        return
+    _queue_series.update((q, status) for q, _ in depth for status in ("todo", "doing"))
+    for series in _queue_series:
+        QUEUE_JOBS.labels(*series).set(depth.get(series, 0))
+
+
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(sessionmaker: SessionmakerDep) -> Response:
+    await read_queue_depth(sessionmaker)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -14,10 +14,14 @@ import procrastinate
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
 
+from service.bulk.tasks import blueprint as bulk_tasks
+from service.calendar.tasks import blueprint as calendar_tasks
 from service.events.tasks import blueprint as event_tasks
 from service.tasks.upkeep import blueprint as upkeep_tasks
 
 BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
+    "bulk": bulk_tasks,
+    "calendar": calendar_tasks,
     "events": event_tasks,
     "upkeep": upkeep_tasks,
 }

@@ -8,6 +8,7 @@ import logging
 
 from procrastinate import Blueprint, JobContext
 
+from service.bulk.jobs import purge_orphaned_uploads
 from service.ops.purge import purge_batch
 from service.tasks.runtime import resources
 
@@ -27,14 +28,17 @@ async def retry_stalled(context: JobContext, timestamp: int) -> None:
 
 
 async def purge(context: JobContext, timestamp: int) -> None:
-    """Delete expired idempotency answers in committed batches, until none is left."""
+    """Delete expired idempotency answers in committed batches, until none is left, and the
+    uploads of bulk jobs that no task will read."""
     service = resources(context)
     while True:
         async with service.sessionmaker() as session:
             batch = await purge_batch(session, service.settings)
             await session.commit()
         if batch.total == 0:
-            return
+            break
+    if purged := await purge_orphaned_uploads(service.sessionmaker, service.settings.bulk):
+        log.warning("deleted the uploads of %d finished or stranded bulk jobs", purged)
 
 
 def blueprint() -> Blueprint:

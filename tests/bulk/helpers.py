@@ -69,3 +69,25 @@ async def find(client, resource: str, key: str) -> dict:
     items = (await client.get(f"/v1/{resource}", params={"limit": 200})).json()["items"]
     (found,) = [item for item in items if item["external_id"] == key]
     return found
+
+
+async def run_queued_jobs(app) -> int:
+    """Run the `bulk:run` tasks queued in the test's transaction, as a worker would, and
+    return how many ran (real worker processes run them in tests/ops/test_bulk_tasks.py)."""
+    from procrastinate import JobContext
+    from sqlalchemy import text
+
+    from service.bulk.tasks import run
+    from service.tasks.runtime import Resources
+
+    sessionmaker = app.state.sessionmaker
+    async with sessionmaker() as session:
+        queued = (await session.execute(text(
+            "DELETE FROM procrastinate_jobs WHERE task_name = 'bulk:run' AND status = 'todo' RETURNING id, args"
+        ))).all()
+        await session.commit()
+    service = Resources(sessionmaker, app.state.settings, app.state.clock)
+    context = JobContext(app=None, job=None, start_timestamp=0.0, additional_context=service.as_context(), abort_reason=lambda: None)
+    for _, args in sorted(queued):
+        await run(context, **args)
+    return len(queued)

@@ -1,7 +1,12 @@
 """Prometheus metrics at /metrics."""
 
+import asyncio
+import time
+
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from service.ops.metrics import record_bulk_rows
 
@@ -52,3 +57,37 @@ async def test_bulk_loader_counter(client):
     record_bulk_rows("clusters", "created")
     samples = await scrape(client)
     assert samples[("bulk_rows_total", (("outcome", "created"), ("resource", "clusters")))] == before + 26
+
+
+async def test_queue_depth_is_read_from_the_database_at_scrape_time(client, session):
+    jobs = "INSERT INTO procrastinate_jobs (queue_name, task_name, status, args) VALUES (:queue, 'bulk:run', :status, '{}')"
+    for queue, status in (("bulk", "todo"), ("bulk", "todo"), ("bulk", "doing"), ("calendar", "todo"), ("calendar", "succeeded")):
+        await session.execute(text(jobs), {"queue": queue, "status": status})
+    await session.commit()
+    samples = await scrape(client)
+    depth = {labels: value for (name, labels), value in samples.items() if name == "task_queue_jobs"}
+    assert depth[(("queue", "bulk"), ("status", "todo"))] == 2
+    assert depth[(("queue", "bulk"), ("status", "doing"))] == 1
+    assert depth[(("queue", "calendar"), ("status", "todo"))] == 1
+    assert depth[(("queue", "calendar"), ("status", "doing"))] == 0  # finished jobs are not counted
+
+    await session.execute(text("DELETE FROM procrastinate_jobs WHERE queue_name IN ('bulk', 'calendar')"))
+    await session.commit()
+    samples = await scrape(client)
+    assert samples[("task_queue_jobs", (("queue", "bulk"), ("status", "todo")))] == 0  # emptied, not vanished
+
+
+async def test_a_scrape_answers_when_the_queue_cannot_be_read(client, monkeypatch):
+    async def slow(session):
+        await asyncio.sleep(10)
+
+    async def broken(session):
+        raise OperationalError("SELECT", {}, OSError("the database is gone"))
+
+    monkeypatch.setattr("service.ops.metrics.QUEUE_DEPTH_TIMEOUT_SECONDS", 0.1)
+    for failing in (slow, broken):
+        monkeypatch.setattr("service.tasks.repository.depth", failing)
+        started = time.monotonic()
+        samples = await scrape(client)
+        assert time.monotonic() - started < 2
+        assert not [key for key in samples if key[0] == "task_queue_jobs"]  # left out, not stale
