@@ -37,6 +37,7 @@ def _export(row) -> dict:
 
 RESOURCE = Resource(
     name="agreements",
+    event="agreement",
     model=AgreementCreate,
     table="agreements",
     key="external_id",

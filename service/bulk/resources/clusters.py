@@ -21,6 +21,7 @@ def _export(row) -> dict:
 
 RESOURCE = Resource(
     name="clusters",
+    event="cluster",
     model=ClusterCreate,
     table="clusters",
     key="slug",

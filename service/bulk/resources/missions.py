@@ -52,6 +52,7 @@ def _export(row) -> dict:
 
 RESOURCE = Resource(
     name="missions",
+    event="mission",
     model=MissionCreate,
     table="missions",
     key="external_id",

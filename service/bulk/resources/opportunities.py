@@ -26,6 +26,7 @@ def _export(row) -> dict:
 
 RESOURCE = Resource(
     name="opportunities",
+    event="opportunity",
     model=OpportunityCreate,
     table="opportunities",
     key="external_id",

@@ -43,6 +43,7 @@ def _export(row) -> dict:
 
 RESOURCE = Resource(
     name="partnerships",
+    event="partnership",
     model=PartnershipCreate,
     table="partnerships",
     key="slug",
