@@ -33,14 +33,19 @@ async def events_of(session, resource_id: str) -> list[tuple[str, int | None, di
     return [(e.type, e.resource_version, e.data) for e in rows]
 
 
-async def test_cluster_create_update_delete(client, session):
-    created = await factories.create(client, "/v1/clusters", factories.cluster())
-    url = f"/v1/clusters/{created['id']}"
-    assert (await client.patch(url, json={"city": "Lyon"})).status_code == 200
+@pytest.mark.parametrize(("kind", "path", "body", "patch"), [
+    ("cluster", "/v1/clusters", factories.cluster, {"city": "Lyon"}),
+    ("agreement", "/v1/agreements", factories.agreement, {"title": "Renamed"}),
+    ("opportunity", "/v1/opportunities", factories.opportunity, {"title": "Renamed"}),
+])
+async def test_create_update_delete(client, session, kind, path, body, patch):
+    created = await factories.create(client, path, body())
+    url = f"{path}/{created['id']}"
+    assert (await client.patch(url, json=patch)).status_code == 200
     updated = (await client.get(url)).json()
     assert (await client.delete(url)).status_code == 204
     assert await events_of(session, created["id"]) == [
-        ("cluster.created", 1, created), ("cluster.updated", 2, updated), ("cluster.deleted", 2, updated),
+        (f"{kind}.created", 1, created), (f"{kind}.updated", 2, updated), (f"{kind}.deleted", 2, updated),
     ]
 
 
@@ -108,28 +113,6 @@ async def test_mission_participants_and_organisers(client, session):
     assert [v for _, v, _ in found][-2:] == [renamed["sequence"] + 1] * 2
 
 
-async def test_agreement_create_update_delete(client, session):
-    created = await factories.create(client, "/v1/agreements", factories.agreement())
-    url = f"/v1/agreements/{created['id']}"
-    assert (await client.patch(url, json={"title": "Renamed"})).status_code == 200
-    updated = (await client.get(url)).json()
-    assert (await client.delete(url)).status_code == 204
-    assert await events_of(session, created["id"]) == [
-        ("agreement.created", 1, created), ("agreement.updated", 2, updated), ("agreement.deleted", 2, updated),
-    ]
-
-
-async def test_opportunity_create_update_delete(client, session):
-    created = await factories.create(client, "/v1/opportunities", factories.opportunity())
-    url = f"/v1/opportunities/{created['id']}"
-    assert (await client.patch(url, json={"title": "Renamed"})).status_code == 200
-    updated = (await client.get(url)).json()
-    assert (await client.delete(url)).status_code == 204
-    assert await events_of(session, created["id"]) == [
-        ("opportunity.created", 1, created), ("opportunity.updated", 2, updated), ("opportunity.deleted", 2, updated),
-    ]
-
-
 async def test_calendar_syncs_write_mission_events(client, session):
     with FeedServer() as feeds:
         feeds.routes["/feed.ics"] = Route(calendar(
@@ -191,6 +174,13 @@ async def test_an_altered_cursor_is_a_422_naming_after(client):
     cursor = (await client.get("/v1/events")).json()["next_cursor"]
     altered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
     assert_problem(await client.get("/v1/events", params={"after": altered}), 422, "query.after")
+
+
+async def test_a_cursor_of_another_list_is_a_422_naming_after(client):
+    for _ in range(2):
+        await factories.create(client, "/v1/clusters", factories.cluster())
+    cursor = (await client.get("/v1/clusters", params={"limit": 1})).json()["next_cursor"]
+    assert_problem(await client.get("/v1/events", params={"after": cursor}), 422, "query.after")
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10_000}, {"type": "cluster.exploded"}])

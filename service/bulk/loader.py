@@ -110,12 +110,15 @@ async def run(
     apply = not upload.dry_run and (upload.mode == "partial" or rejected == 0)
     checked = time.perf_counter()
     created, updated, unchanged = await (staging.merge if apply else staging.classify)(conn, resource)
+    merged = time.perf_counter()
+    if apply:
+        await staging.write_events(conn, resource)
     await staging.drop(conn, resource)
     log.info(
-        "bulk %s: %d rows read, validated and staged in %.1fs, checked in %.1fs, %s in %.1fs: "
+        "bulk %s: %d rows read, validated and staged in %.1fs, checked in %.1fs, %s in %.1fs, events in %.1fs: "
         "%d created, %d updated, %d unchanged, %d rejected",
         resource.name, rows.received, read - started, checked - read, "merged" if apply else "classified",
-        time.perf_counter() - checked, created, updated, unchanged, rejected,
+        merged - checked, time.perf_counter() - merged, created, updated, unchanged, rejected,
     )
 
     if apply:

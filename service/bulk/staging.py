@@ -10,7 +10,7 @@ file as written. Then, set-based:
 3. the merge: one INSERT ... ON CONFLICT (key) DO UPDATE of the rows that are new or differ
    from what is stored (columns or child rows), which bumps version and updated_at of the
    rows it updates and never writes an unchanged one; then the child rows of merged parents;
-   then one change-feed event per created or updated record (`bulk_changed` lists them).
+   then (write_events) one change-feed event per created or updated record.
 
 Everything runs in the request's transaction: an error or an interrupted upload leaves
 nothing behind.
@@ -219,27 +219,30 @@ def _upsert(resource: Resource) -> str:
     """
 
 
-def _events(resource: Resource) -> str:
+async def write_events(conn: Connection, resource: Resource) -> None:
     """One event per record the merge created or updated, its data the stored row as it now
     is (its columns by name, computed ones left out, plus its child rows in the form the
     merge compares them): set-based, where the API's representation would cost an ORM load
     per record."""
+    if not resource.event:
+        return
     children = resource.children
     data, lateral = "to_jsonb(t)", ""
     if children:
         data += " || to_jsonb(cur)"
         lateral = f"LEFT JOIN LATERAL ({children.current}) cur ON true"
-    return f"""
+    await conn.execute(f"""
         INSERT INTO events (type, resource_id, resource_version, data)
         SELECT CASE WHEN c.created THEN '{resource.event}.created' ELSE '{resource.event}.updated' END,
                t.id, t.version, {data}
         FROM {CHANGED} c
         JOIN (SELECT {', '.join(resource.stored_columns)} FROM {resource.table}) t ON t.id = c.id {lateral}
-    """
+    """)
 
 
 async def merge(conn: Connection, resource: Resource) -> tuple[int, int, int]:
-    """Apply the accepted rows and write their events; (created, updated, unchanged)."""
+    """Apply the accepted rows, listing in bulk_changed the records written; (created,
+    updated, unchanged)."""
     children = resource.children
     more = ""
     if resource.event:
@@ -262,6 +265,4 @@ async def merge(conn: Connection, resource: Resource) -> tuple[int, int, int]:
     if children:
         for statement in children.merge:
             await conn.execute(statement)
-    if resource.event:
-        await conn.execute(_events(resource))
     return row["created"], row["updated"], row["accepted"] - row["created"] - row["updated"]

@@ -115,8 +115,8 @@ async def _reloaded(session: AsyncSession, mission_id, today: date) -> Mission:
 
 
 async def changed(session: AsyncSession, row: MissionRow, today: date) -> Mission:
-    """Write the `mission.updated` event of a change made to the mission (or to its
-    participants, or by a calendar sync outside this service); returns the mission as now."""
+    """Write `mission.updated` for a change that update() does not make (a participant's,
+    a calendar sync's cancellation); returns the mission as it now is."""
     mission = await _reloaded(session, row.id, today)
     await events.record(session, "mission.updated", mission, version=row.version)
     return mission
