@@ -49,10 +49,18 @@ async def test_create_update_delete(client, session, kind, path, body, patch):
     ]
 
 
-async def test_an_update_that_changes_nothing_writes_no_event(client, session):
-    created = await factories.create(client, "/v1/clusters", factories.cluster(city="Lyon"))
-    assert (await client.patch(f"/v1/clusters/{created['id']}", json={"city": "Lyon"})).status_code == 200
-    assert [t for t, _, _ in await events_of(session, created["id"])] == ["cluster.created"]
+@pytest.mark.parametrize(("kind", "path", "body"), [
+    ("cluster", "/v1/clusters", factories.cluster),
+    ("partnership", "/v1/partnerships", factories.partnership),
+    ("mission", "/v1/missions", factories.mission),
+    ("agreement", "/v1/agreements", factories.agreement),
+    ("opportunity", "/v1/opportunities", factories.opportunity),
+])
+async def test_an_update_that_changes_nothing_writes_no_event(client, session, kind, path, body):
+    created = await factories.create(client, path, body())
+    name = "title" if "title" in created else "name"
+    assert (await client.patch(f"{path}/{created['id']}", json={name: created[name]})).status_code == 200
+    assert [t for t, _, _ in await events_of(session, created["id"])] == [f"{kind}.created"]
 
 
 async def test_a_refused_change_writes_no_event(client, session):
