@@ -10,6 +10,7 @@ from service.access.principal import Write
 from service.agreements import repository
 from service.agreements.schemas import Agreement, AgreementCreate, AgreementPatch, AgreementQuery
 from service.errors import InvalidInput
+from service.events import service as events
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
@@ -117,7 +118,9 @@ async def create(session: AsyncSession, data: AgreementCreate, today: date, writ
     await _apply(session, row, data, write, "create")
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    created = await _reloaded(session, row.id, today)
+    await events.record(session, "agreement.created", created, version=row.version)
+    return created
 
 
 async def update(
@@ -129,11 +132,16 @@ async def update(
     data = merge(AgreementCreate, as_input(current), patch)
     await _apply(session, row, data, write, "update")
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    updated = await _reloaded(session, row.id, today)
+    if updated != current:
+        await events.record(session, "agreement.updated", updated, version=row.version)
+    return updated
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), [p.cluster_id for p in row.parties], not_found(KIND, ref))
+    current = to_schema(row, status)
+    write.check(current, [p.cluster_id for p in row.parties], not_found(KIND, ref))
     await session.delete(row)
     await flush(session)
+    await events.record(session, "agreement.deleted", current, version=row.version)

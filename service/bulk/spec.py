@@ -93,11 +93,17 @@ class Resource:
     key_required: bool = False  # the key is optional in the create schema but bulk needs it
     normalise_key: Callable[[str], str] | None = None  # for the key of a row that failed validation
     sector_fields: tuple[str, ...] = ()  # fields holding sector codes, checked against the vocabulary
+    event: str | None = None  # the change feed's name for a record (`cluster`: cluster.created...); none: no events
 
     @cached_property
     def sql_types(self) -> dict[str, str]:
         table = Base.metadata.tables[self.table]
         return {c.name: table.c[c.name].type.compile(dialect=_DIALECT) for c in self.columns}
+
+    @cached_property
+    def stored_columns(self) -> list[str]:
+        """The table's columns but those PostgreSQL computes (search vectors)."""
+        return [c.name for c in Base.metadata.tables[self.table].columns if c.computed is None]
 
     @cached_property
     def staging_columns(self) -> list[tuple[str, str]]:

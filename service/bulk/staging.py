@@ -9,7 +9,8 @@ file as written. Then, set-based:
    (slug or external_id, else an id), and rows naming unknown ones are rejected;
 3. the merge: one INSERT ... ON CONFLICT (key) DO UPDATE of the rows that are new or differ
    from what is stored (columns or child rows), which bumps version and updated_at of the
-   rows it updates and never writes an unchanged one; then the child rows of merged parents.
+   rows it updates and never writes an unchanged one; then the child rows of merged parents;
+   then (write_events) one change-feed event per created or updated record.
 
 Everything runs in the request's transaction: an error or an interrupted upload leaves
 nothing behind.
@@ -24,6 +25,7 @@ from service.bulk.spec import Resource
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 STAGE = "bulk_stage"
+CHANGED = "bulk_changed"
 
 
 def _ref_table(name: str) -> str:
@@ -31,7 +33,7 @@ def _ref_table(name: str) -> str:
 
 
 def _temp_tables(resource: Resource) -> list[str]:
-    return [STAGE, "bulk_rejected", "bulk_merged", *(_ref_table(r.name) for r in resource.references)]
+    return [STAGE, "bulk_rejected", "bulk_merged", CHANGED, *(_ref_table(r.name) for r in resource.references)]
 
 
 async def create(conn: Connection, resource: Resource) -> list[str]:
@@ -44,6 +46,8 @@ async def create(conn: Connection, resource: Resource) -> list[str]:
     if resource.children:
         kids = "".join(f", {name} {sql_type}" for name, sql_type in resource.children.types.items())
         await conn.execute(f"CREATE TEMPORARY TABLE bulk_merged (id uuid, created boolean{kids}) ON COMMIT DROP")
+    if resource.event:
+        await conn.execute(f"CREATE TEMPORARY TABLE {CHANGED} (id uuid, created boolean) ON COMMIT DROP")
     return [name for name, _ in columns]
 
 
@@ -217,20 +221,44 @@ def _upsert(resource: Resource) -> str:
     """
 
 
-async def merge(conn: Connection, resource: Resource) -> tuple[int, int, int]:
-    """Apply the accepted rows; (created, updated, unchanged)."""
+async def write_events(conn: Connection, resource: Resource) -> None:
+    """One event per record the merge created or updated, its data the stored row as it now
+    is (its columns by name, computed ones left out, plus its child rows in the form the
+    merge compares them): set-based, where the API's representation would cost an ORM load
+    per record."""
+    if not resource.event:
+        return
     children = resource.children
-    kids = ""
+    data, lateral = "to_jsonb(t)", ""
+    if children:
+        data += " || to_jsonb(cur)"
+        lateral = f"LEFT JOIN LATERAL ({children.current}) cur ON true"
+    await conn.execute(f"""
+        INSERT INTO events (type, resource_id, resource_version, data)
+        SELECT CASE WHEN c.created THEN '{resource.event}.created' ELSE '{resource.event}.updated' END,
+               t.id, t.version, {data}
+        FROM {CHANGED} c
+        JOIN (SELECT {', '.join(resource.stored_columns)} FROM {resource.table}) t ON t.id = c.id {lateral}
+    """)
+
+
+async def merge(conn: Connection, resource: Resource) -> tuple[int, int, int]:
+    """Apply the accepted rows, listing in bulk_changed the records written; (created,
+    updated, unchanged)."""
+    children = resource.children
+    more = ""
+    if resource.event:
+        more = f", changed AS (INSERT INTO {CHANGED} (id, created) SELECT id, created FROM up)"
     if children:
         names = list(children.wanted)
-        kids = f""", kids AS (
+        more += f""", kids AS (
             INSERT INTO bulk_merged (id, created, {', '.join(names)})
             SELECT up.id, up.created, {', '.join(f'src.{n}' for n in names)}
             FROM up JOIN src ON src.{resource.key} = up.key WHERE src.children_changed
         )"""
     row = await conn.fetchrow(
         f"""
-        WITH src AS ({_source(resource)}), up AS ({_upsert(resource)}){kids}
+        WITH src AS ({_source(resource)}), up AS ({_upsert(resource)}){more}
         SELECT count(*) FILTER (WHERE created) AS created, count(*) FILTER (WHERE NOT created) AS updated,
                (SELECT count(*) FROM src) AS accepted
         FROM up

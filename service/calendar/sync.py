@@ -48,11 +48,13 @@ async def apply(
             continue
         await _apply_event(session, source_id, mission, result, today, report)
     if cancel_missing:
-        for uid, mission in existing.items():
-            if uid not in seen and not mission.cancelled:
-                mission.cancelled = True
-                report.cancelled += 1
+        gone = [m for uid, m in existing.items() if uid not in seen and not m.cancelled]
+        for mission in gone:
+            mission.cancelled = True
+            report.cancelled += 1
         await session.flush()
+        for mission in gone:
+            await missions.changed(session, mission, today)
     return report
 
 

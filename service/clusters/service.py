@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.access.principal import Write
 from service.clusters import repository
 from service.clusters.schemas import Cluster, ClusterCreate, ClusterPatch, ClusterQuery
+from service.events import service as events
 from service.kit.lookup import flush
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
@@ -64,7 +65,9 @@ async def create(session: AsyncSession, data: ClusterCreate, write: Write) -> Cl
     await ensure_known(session, data.sectors)
     row = ClusterRow(**_columns(data))
     session.add(row)
-    return await _save(session, row, data.slug)
+    created = await _save(session, row, data.slug)
+    await events.record(session, "cluster.created", created, version=row.version)
+    return created
 
 
 async def update(session: AsyncSession, ref: str, patch: ClusterPatch, write: Write) -> Cluster:
@@ -75,14 +78,19 @@ async def update(session: AsyncSession, ref: str, patch: ClusterPatch, write: Wr
     await ensure_known(session, merged.sectors)
     for column, value in _columns(merged).items():
         setattr(row, column, value)
-    return await _save(session, row, merged.slug)
+    updated = await _save(session, row, merged.slug)
+    if updated != current:
+        await events.record(session, "cluster.updated", updated, version=row.version)
+    return updated
 
 
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     row = await _get_row(session, ref, for_update=True)
-    write.check(Cluster.model_validate(row), [row.id], not_found("cluster", ref))
+    current = Cluster.model_validate(row)
+    write.check(current, [row.id], not_found("cluster", ref))
     await session.delete(row)
     await flush(
         session,
         referenced=f"Cluster '{row.slug}' is still referenced (a partnership member, a mission organiser...); remove those links first.",
     )
+    await events.record(session, "cluster.deleted", current, version=row.version)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.events import service as events
 from service.kit.lookup import flush, resolve, unknown_references
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
@@ -117,6 +118,14 @@ async def _reloaded(session: AsyncSession, mission_id: uuid.UUID, today: date) -
     return to_schema(row, status)
 
 
+async def changed(session: AsyncSession, row: MissionRow, today: date) -> Mission:
+    """Write `mission.updated` for a change that update() does not make (a participant's,
+    a calendar sync's cancellation); returns the mission as it now is."""
+    mission = await _reloaded(session, row.id, today)
+    await events.record(session, "mission.updated", mission, version=row.version)
+    return mission
+
+
 def _duplicate(data: MissionCreate) -> str:
     return f"A mission with external_id '{data.external_id}' already exists."
 
@@ -154,11 +163,16 @@ async def create(session: AsyncSession, data: MissionCreate, today: date, write:
     row.organisers = organisers
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    created = await _reloaded(session, row.id, today)
+    await events.record(session, "mission.created", created, version=row.version)
+    return created
 
 
-async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, today: date, write: Write) -> Mission:
-    """Make a locked mission row equal to data; unchanged fields are not written."""
+async def replace(
+    session: AsyncSession, row: MissionRow, data: MissionCreate, today: date, write: Write, before: Mission | None = None
+) -> Mission:
+    """Make a locked mission row equal to data; unchanged fields are not written. The event
+    is written unless the mission is the same as before (when given)."""
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
     write.principal.keeps(_organising_clusters(organisers), "the mission")
@@ -171,21 +185,26 @@ async def replace(session: AsyncSession, row: MissionRow, data: MissionCreate, t
         await flush(session)
         row.organisers = organisers
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    after = await _reloaded(session, row.id, today)
+    if after != before:
+        await events.record(session, "mission.updated", after, version=row.version)
+    return after
 
 
 async def update(session: AsyncSession, ref: str, patch: MissionPatch, write: Write, today: date) -> Mission:
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
     write.check(current, _organising_clusters(row.organisers), not_found(KIND, ref))
-    return await replace(session, row, merge(MissionCreate, as_input(current), patch), today, write)
+    return await replace(session, row, merge(MissionCreate, as_input(current), patch), today, write, current)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), _organising_clusters(row.organisers), not_found(KIND, ref))
+    current = to_schema(row, status)
+    write.check(current, _organising_clusters(row.organisers), not_found(KIND, ref))
     await session.delete(row)
     await flush(session, referenced="The mission is still referenced (an agreement signed at it); remove that link first.")
+    await events.record(session, "mission.deleted", current, version=row.version)
 
 
 # Participants ----------------------------------------------------------------------------
@@ -237,6 +256,7 @@ async def add_participant(session: AsyncSession, ref: str, data: ParticipantIn, 
         raise Conflict(f"Cluster '{data.cluster}' already takes part in this mission.")
     session.add(MissionParticipant(mission_id=row.id, cluster_id=cluster.id, smes=data.smes))
     await flush(session, duplicate=f"Cluster '{data.cluster}' already takes part in this mission.")
+    await changed(session, row, today)
     return Participant.model_validate(await repository.participant(session, row.id, cluster.id))
 
 
@@ -246,8 +266,10 @@ async def update_participant(
     row, participant = await _participant(session, ref, cluster_ref, today, for_update=True)
     write.check(Participant.model_validate(participant), _participation_owners(row, participant.cluster_id),
                 NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}."))
-    participant.smes = data.smes
+    smes_before, participant.smes = participant.smes, data.smes
     await flush(session)
+    if participant.smes != smes_before:
+        await changed(session, row, today)
     return Participant.model_validate(participant)
 
 
@@ -259,3 +281,4 @@ async def remove_participant(
                 NotFound(f"Cluster '{cluster_ref}' does not take part in mission {row.id}."))
     await session.delete(participant)
     await flush(session)
+    await changed(session, row, today)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
 from service.errors import InvalidInput
+from service.events import service as events
 from service.kit.lookup import flush, resolve
 from service.kit.patching import merge
 from service.kit.repository import id_or_404, not_found, or_404
@@ -93,7 +94,9 @@ async def create(session: AsyncSession, data: OpportunityCreate, today: date, wr
     write.principal.may_create("opportunities (as their poster)", _poster(row))
     session.add(row)
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    created = await _reloaded(session, row.id, today)
+    await events.record(session, "opportunity.created", created, version=row.version)
+    return created
 
 
 async def update(
@@ -106,11 +109,16 @@ async def update(
     await _apply(session, row, data)
     write.principal.keeps(_poster(row), "the opportunity")
     await flush(session, duplicate=_duplicate(data))
-    return await _reloaded(session, row.id, today)
+    updated = await _reloaded(session, row.id, today)
+    if updated != current:
+        await events.record(session, "opportunity.updated", updated, version=row.version)
+    return updated
 
 
 async def delete(session: AsyncSession, ref: str, write: Write, today: date) -> None:
     row, status = await _get(session, ref, today, for_update=True)
-    write.check(to_schema(row, status), _poster(row), not_found(KIND, ref))
+    current = to_schema(row, status)
+    write.check(current, _poster(row), not_found(KIND, ref))
     await session.delete(row)
     await flush(session)
+    await events.record(session, "opportunity.deleted", current, version=row.version)

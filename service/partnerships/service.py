@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
 from service.errors import Conflict, FieldError, InvalidInput, NotFound
+from service.events import service as events
 from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.patching import merge
@@ -110,7 +111,9 @@ async def create(session: AsyncSession, data: PartnershipCreate, write: Write) -
     _set_members(row, pairs)
     session.add(row)
     await flush(session, duplicate=f"A partnership with slug '{data.slug}' already exists.")
-    return await _reloaded(session, row)
+    created = await _reloaded(session, row)
+    await events.record(session, "partnership.created", created, version=row.version)
+    return created
 
 
 async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write: Write) -> Partnership:
@@ -126,7 +129,7 @@ async def update(session: AsyncSession, ref: str, patch: PartnershipPatch, write
     if _set_members(row, pairs):
         repository.touch(row)  # a membership change is a change of the partnership
     await flush(session, duplicate=f"A partnership with slug '{merged.slug}' already exists.")
-    return await _reloaded(session, row)
+    return await _recorded_update(session, row, current)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:
@@ -135,6 +138,15 @@ async def delete(session: AsyncSession, ref: str, write: Write) -> None:
     write.check(current, _coordinators(_pairs(current)), not_found("partnership", ref))
     await session.delete(row)
     await flush(session, referenced=f"Partnership '{row.slug}' is still referenced; remove those links first.")
+    await events.record(session, "partnership.deleted", current, version=row.version)
+
+
+async def _recorded_update(session: AsyncSession, row: PartnershipRow, before: Partnership) -> Partnership:
+    """The partnership after a change, its event written if anything changed."""
+    after = await _reloaded(session, row)
+    if after != before:
+        await events.record(session, "partnership.updated", after, version=row.version)
+    return after
 
 
 # Members -------------------------------------------------------------------------------
@@ -169,7 +181,7 @@ async def _change_members(
     if _set_members(row, pairs):
         repository.touch(row)
     await flush(session)
-    return await _reloaded(session, row)
+    return await _recorded_update(session, row, current)
 
 
 def _pairs(partnership: Partnership) -> list[tuple[UUID, str]]:

@@ -40,6 +40,7 @@ def _export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 RESOURCE = Resource(
     name="agreements",
+    event="agreement",
     model=AgreementCreate,
     table="agreements",
     key="external_id",

@@ -24,6 +24,7 @@ def _export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 RESOURCE = Resource(
     name="clusters",
+    event="cluster",
     model=ClusterCreate,
     table="clusters",
     key="slug",

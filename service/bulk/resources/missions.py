@@ -55,6 +55,7 @@ def _export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 RESOURCE = Resource(
     name="missions",
+    event="mission",
     model=MissionCreate,
     table="missions",
     key="external_id",

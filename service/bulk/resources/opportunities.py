@@ -32,6 +32,7 @@ def _export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 RESOURCE = Resource(
     name="opportunities",
+    event="opportunity",
     model=OpportunityCreate,
     table="opportunities",
     key="external_id",

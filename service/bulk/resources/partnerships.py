@@ -46,6 +46,7 @@ def _export(row: Mapping[str, Any]) -> dict[str, Any]:
 
 RESOURCE = Resource(
     name="partnerships",
+    event="partnership",
     model=PartnershipCreate,
     table="partnerships",
     key="slug",
