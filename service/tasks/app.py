@@ -14,13 +14,18 @@ import procrastinate
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
 
+from service.events import dispatch
 from service.events.tasks import blueprint as event_tasks
 from service.tasks.upkeep import blueprint as upkeep_tasks
+from service.webhooks.deliveries import fan_out as webhook_fan_out
+from service.webhooks.tasks import blueprint as webhook_tasks
 
 BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "events": event_tasks,
     "upkeep": upkeep_tasks,
+    "webhooks": webhook_tasks,
 }
+dispatch.consumers.append(webhook_fan_out)
 
 
 def conninfo(url: URL) -> str:
