@@ -1,0 +1,110 @@
+"""A real HTTP endpoint on 127.0.0.1 that receives webhook deliveries, for tests and the
+latency measurement, and helpers to make events happen in a database."""
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pydantic import BaseModel
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from service.events import service as events
+from service.events.schemas import EventType
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.time() when it arrived
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Receiver:
+    """Records every POST; a path answers the statuses queued for it in turn, then 200."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.answers: dict[str, list[Answer]] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                queued = receiver.answers.get(self.path) or []
+                answer = queued.pop(0) if queued else Answer()
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def at(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+    async def wait_for(self, path: str, count: int, timeout: float = 30.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.at(path)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} received {len(self.at(path))} of {count} deliveries in {timeout} s")
+            await asyncio.sleep(0.02)
+        return self.at(path)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Changed(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+async def make_events(url: URL, count: int = 1, type_: EventType = "cluster.created", *, each_committed: bool = False) -> list[float]:
+    """Events as a change writes them; the time.time() of each commit (one commit for all
+    unless each_committed)."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    committed: list[float] = []
+    try:
+        async with async_sessionmaker(engine)() as session:
+            for n in range(count):
+                await events.record(session, type_, Changed(id=uuid.uuid4(), name=f"change {n}"), version=1)
+                if each_committed:
+                    await session.commit()
+                    committed.append(time.time())
+            if not each_committed:
+                await session.commit()
+                committed = [time.time()] * count
+    finally:
+        await engine.dispose()
+    return committed
