@@ -90,15 +90,17 @@ class Changed(BaseModel):
     name: str
 
 
-async def make_events(url: URL, count: int = 1, type_: EventType = "cluster.created", *, each_committed: bool = False) -> list[float]:
-    """Events as a change writes them; the time.time() of each commit (one commit for all
-    unless each_committed)."""
+async def make_events(
+    url: URL, count: int = 1, type_: EventType = "cluster.created", *, each_committed: bool = False, label: str = "change"
+) -> list[float]:
+    """Events as a change writes them (their resources named `label n`); the time.time() of
+    each commit (one commit for all unless each_committed)."""
     engine = create_async_engine(url, poolclass=NullPool)
     committed: list[float] = []
     try:
         async with async_sessionmaker(engine)() as session:
             for n in range(count):
-                await events.record(session, type_, Changed(id=uuid.uuid4(), name=f"change {n}"), version=1)
+                await events.record(session, type_, Changed(id=uuid.uuid4(), name=f"{label} {n}"), version=1)
                 if each_committed:
                     await session.commit()
                     committed.append(time.time())

@@ -8,7 +8,9 @@ WEBHOOKS__MAX_RESPONSE_BYTES.
 
 import asyncio
 import base64
+import functools
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +56,14 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every attempt of the process: building it (reading the CA bundle)
+    took longer than a whole delivery to a nearby receiver. Connections are not pooled across
+    attempts: two hosts behind one address must not share a TLS session made for one of them."""
+    return httpx.create_ssl_context()
+
+
 def storable(text: str) -> str:
     """Text PostgreSQL keeps in JSON (no NUL character), from whatever a receiver sent."""
     return text.replace("\x00", "\ufffd")
@@ -85,7 +95,7 @@ async def post(url: str, payload: str, signed: dict[str, str], settings: Webhook
 
     try:
         async with asyncio.timeout(settings.timeout_seconds):
-            async with httpx.AsyncClient(timeout=settings.timeout_seconds) as client:
+            async with httpx.AsyncClient(timeout=settings.timeout_seconds, verify=_tls()) as client:
                 response = await outbound.send(
                     client, "POST", url, outbound.networks(settings.allow_networks), headers=signed,
                     content=payload.encode(),
