@@ -1,13 +1,17 @@
 """Webhooks over HTTP: registering (the secret shown once), ownership, the address guard,
 changes, and the delivery log."""
 
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
 
 from service.config import Settings, WebhookSettings
-from service.models import WebhookDelivery
+from service.models import Event, WebhookDelivery
+from service.tasks.runtime import Resources
+from service.webhooks.deliveries import PRIVATE_TYPES, fan_out, purge
 from tests import factories
 from tests.conftest import issue_key, make_client
 from tests.problems import assert_problem
@@ -162,3 +166,53 @@ async def test_a_resend_queues_an_attempt_unless_the_webhook_is_disabled(client,
     assert answer.status_code == 202 and answer.json()["status"] == "pending"
     await client.patch(f"/v1/webhooks/{hook['id']}", json={"enabled": False})
     assert_problem(await client.post(resend), 409)
+
+
+def _event(event_id: int, type_: str = "cluster.created") -> Event:
+    return Event(
+        id=event_id, txid=1, type=type_, resource_id=uuid.uuid4(), resource_version=1,
+        occurred_at=datetime(2030, 1, 15, tzinfo=UTC), data={"id": "x", "name": "n"},
+    )
+
+
+async def _fanned_out(session) -> list[WebhookDelivery]:
+    return list(await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.event_id)))
+
+
+async def test_fan_out_makes_a_delivery_and_a_job_per_subscribed_webhook(client, session):
+    every = await _webhook(client)
+    clusters = await _webhook(client, event_types=["cluster.created", "cluster.updated"])
+    off = await _webhook(client)
+    await client.patch(f"/v1/webhooks/{off['id']}", json={"enabled": False})
+    await fan_out(session, [_event(1), _event(2, "mission.created")])
+    made = {(str(d.webhook_id), d.event_id) for d in await _fanned_out(session)}
+    assert made == {(every["id"], 1), (every["id"], 2), (clusters["id"], 1)}
+    jobs = await session.execute(text(
+        "SELECT id, args->>'delivery', args->'retry' FROM procrastinate_jobs WHERE task_name = 'webhooks:deliver'"
+    ))
+    queued = {delivery: (job_id, retry) for job_id, delivery, retry in jobs}
+    for delivery in await _fanned_out(session):
+        assert queued[str(delivery.id)] == (delivery.job_id, 0)
+        assert json.loads(delivery.payload)["id"] == str(delivery.event_id)
+
+
+async def test_a_private_type_goes_only_where_its_rule_allows(client, session, monkeypatch):
+    allowed, refused = await _webhook(client, description="allowed"), await _webhook(client, description="refused")
+    monkeypatch.setitem(PRIVATE_TYPES, "saved_search.matched", lambda hook, event: hook.description == "allowed")
+    await fan_out(session, [_event(1, "saved_search.matched")])
+    assert [str(d.webhook_id) for d in await _fanned_out(session)] == [allowed["id"]]
+    assert refused
+
+
+async def test_old_finished_deliveries_are_purged(client, session, sessionmaker, clock, settings):
+    hook = await _webhook(client)
+    statuses = {"pending": 31, "retrying": 31, "succeeded": 29, "failed": 31}  # days old
+    ids = {status: await _delivery(session, hook["id"], status, n) for n, status in enumerate(statuses)}
+    ids["old success"] = await _delivery(session, hook["id"], "succeeded", 9)
+    for status, days in (statuses | {"old success": 31}).items():
+        await session.execute(text("UPDATE webhook_deliveries SET created_at = :at WHERE id = :id"),
+                              {"at": clock.now() - timedelta(days=days), "id": uuid.UUID(ids[status])})
+    await session.commit()
+    assert await purge(Resources(sessionmaker, settings, clock)) == 2
+    left = {str(d.id) for d in await _fanned_out(session)}
+    assert left == {ids["pending"], ids["retrying"], ids["succeeded"]}

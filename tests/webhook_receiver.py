@@ -34,6 +34,13 @@ class Received:
 class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b"ok"
+    delay: float = 0.0
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up waiting (a timeout test) breaks the pipe; nothing to report
 
 
 class Receiver:
@@ -52,17 +59,18 @@ class Receiver:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
                 queued = receiver.answers.get(self.path) or []
                 answer = queued.pop(0) if queued else Answer()
+                time.sleep(answer.delay)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer.body)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
