@@ -20,11 +20,12 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy.engine import URL
 
 from service.config import WebhookSettings
 from service.db import start_embedded, stop_embedded, to_asyncpg_url
-from tests.conftest import drop_database
+from tests.conftest import _asyncpg_dsn, drop_database
 from tests.ops.conftest import (
     WorkerProcess,
     admin_key_in,
@@ -56,7 +57,20 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def measure(server: URL, changes: int, interval: float, workers: int, tmp: Path) -> list[float]:
+async def _fanned_out(url: URL) -> dict[str, float]:
+    """When each change's delivery was made (the database's clock: the same machine's)."""
+    connection = await asyncpg.connect(**_asyncpg_dsn(url))
+    try:
+        rows = await connection.fetch(
+            "SELECT payload::jsonb -> 'data' ->> 'name' AS name, extract(epoch FROM created_at) AS at FROM webhook_deliveries"
+        )
+    finally:
+        await connection.close()
+    return {row["name"]: float(row["at"]) for row in rows}
+
+
+async def measure(server: URL, changes: int, interval: float, workers: int, tmp: Path) -> tuple[list[float], list[float]]:
+    """(commit -> receipt, commit -> delivery made) of every change, in seconds."""
     url = await migrated_scratch_database(server)
     receiver = Receiver()
     processes: list[WorkerProcess] = []
@@ -74,7 +88,12 @@ async def measure(server: URL, changes: int, interval: float, workers: int, tmp:
         committed = await _changes(url, changes, interval)
         received = await receiver.wait_for("/hook", changes, timeout=120)
         arrived = {r.json["data"]["name"]: r.at for r in received}
-        return [arrived[f"change-{n} 0"] - sent for n, sent in enumerate(committed)]
+        made = await _fanned_out(url)
+        names = [f"change-{n} 0" for n in range(changes)]
+        return (
+            [arrived[name] - sent for name, sent in zip(names, committed, strict=True)],
+            [made[name] - sent for name, sent in zip(names, committed, strict=True)],
+        )
     finally:
         for process in processes:
             process.stop()
@@ -90,12 +109,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="webhooks-perf-") as tmp:
         try:
-            latencies = asyncio.run(measure(_server(Path(tmp)), args.changes, args.interval, args.workers, Path(tmp)))
+            latencies, fanned_out = asyncio.run(measure(_server(Path(tmp)), args.changes, args.interval, args.workers, Path(tmp)))
         finally:
             stop_embedded()
-    ms = [1000 * value for value in latencies]
-    print(f"{len(ms)} changes, {args.workers} worker(s), a commit every {args.interval * 1000:g} ms")
-    print(f"commit -> receipt: p50 {_percentile(ms, 0.5):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, "
+    print(f"{len(latencies)} changes, {args.workers} worker(s), a commit every {args.interval * 1000:g} ms")
+    _report("commit -> receipt", latencies)
+    _report("commit -> delivery made (fan-out)", fanned_out)
+    _report("delivery made -> receipt", [total - part for total, part in zip(latencies, fanned_out, strict=True)])
+
+
+def _report(what: str, seconds: list[float]) -> None:
+    ms = [1000 * value for value in seconds]
+    print(f"{what}: p50 {_percentile(ms, 0.5):.0f} ms, p99 {_percentile(ms, 0.99):.0f} ms, "
           f"mean {statistics.fmean(ms):.0f} ms, max {max(ms):.0f} ms")
 
 
