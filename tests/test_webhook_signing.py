@@ -11,17 +11,10 @@ from standardwebhooks import WebhookVerificationError
 from service.config import WebhookSettings
 from service.webhooks import signing
 from service.webhooks.deliveries import KEPT_ATTEMPTS, wait
-from tests.webhook_receiver import Answer, Receiver
+from tests.webhook_receiver import Answer, Receiver, receiver_fixture  # noqa: F401 - the receiver fixture
 
 LOOPBACK = WebhookSettings(allow_networks=["127.0.0.0/8"], timeout_seconds=1, max_response_bytes=100)
 PAYLOAD = '{"id":"7","type":"cluster.created","data":{"name":"Ünïcode"}}'
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 async def _post(receiver: Receiver, answer: Answer | None = None, settings: WebhookSettings = LOOPBACK, secret: str = "") -> signing.Outcome:

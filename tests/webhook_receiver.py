@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from pydantic import BaseModel
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -91,6 +92,14 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(name="receiver")
+def receiver_fixture():
+    """A Receiver for one test (modules that use it import receiver_fixture)."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
 
 
 class Changed(BaseModel):

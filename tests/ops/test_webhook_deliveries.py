@@ -12,16 +12,9 @@ from standardwebhooks import Webhook as Verifier
 from service.config import WebhookSettings
 from service.events.dispatch import dispatch
 from tests.ops.conftest import WorkerProcess, admin_key_in, live_client, live_settings, url_text
-from tests.webhook_receiver import Answer, Receiver, make_events
+from tests.webhook_receiver import Answer, Receiver, make_events, receiver_fixture  # noqa: F401 - the receiver fixture
 
 LOOPBACK = '["127.0.0.0/8"]'
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture
