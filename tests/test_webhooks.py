@@ -47,6 +47,17 @@ async def test_the_secret_is_shown_once(client):
     assert [w["id"] for w in listed] == [created["id"]] and "secret" not in listed[0]
 
 
+async def test_a_retried_create_does_not_show_the_secret_again(client):
+    headers = {"Idempotency-Key": "register-crm-hook"}
+    first = await client.post("/v1/webhooks", json={"url": RECEIVER}, headers=headers)
+    assert first.status_code == 201 and first.json()["secret"]
+    retry = await client.post("/v1/webhooks", json={"url": RECEIVER}, headers=headers)
+    problem = assert_problem(retry, 409)
+    assert "whsec_" not in retry.text and retry.headers["location"] == first.headers["location"]
+    assert "shown only once" in problem["detail"]
+    assert len((await client.get("/v1/webhooks")).json()["items"]) == 1
+
+
 async def test_every_webhook_gets_a_secret_of_its_own(client):
     assert (await _webhook(client))["secret"] != (await _webhook(client))["secret"]
 
