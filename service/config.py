@@ -55,6 +55,12 @@ class EmbeddedSettings(BaseModel):
     )
 
 
+def _cidrs(value: list[str]) -> list[str]:
+    for network in value:
+        ipaddress.ip_network(network)  # raises ValueError for a bad CIDR
+    return value
+
+
 class CalendarSettings(BaseModel):
     fetch_timeout_seconds: float = Field(10.0, gt=0, le=300, description="Time limit for fetching one calendar feed.")
     max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest calendar feed accepted, in bytes.")
@@ -71,11 +77,36 @@ class CalendarSettings(BaseModel):
         "Empty: only public addresses.",
     )
 
-    @field_validator("allow_networks")
+    _networks = field_validator("allow_networks")(_cidrs)
+
+
+class WebhookSettings(BaseModel):
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description='Private networks webhooks may deliver to, as a JSON list of CIDRs, e.g. ["10.0.0.0/8"]. '
+        "Empty: only public addresses.",
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=60, description="Time limit for one delivery attempt (connect, send, answer).")
+    max_response_bytes: int = Field(
+        4096, ge=0, le=64 * 1024, description="How much of a receiver's answer is read and kept in the delivery log."
+    )
+    retry_delays_seconds: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0], min_length=1, max_length=20,
+        description="Waits before each retry of a failed delivery, as a JSON list of seconds; when the last retry fails "
+        "too, the delivery has failed and the webhook is disabled.",
+    )
+    retry_jitter: float = Field(
+        0.1, ge=0, le=0.5, description="Each retry wait is varied at random by up to this share, either way."
+    )
+    retention_days: int = Field(30, ge=1, le=3650, description="Days the delivery log of finished deliveries is kept.")
+
+    _networks = field_validator("allow_networks")(_cidrs)
+
+    @field_validator("retry_delays_seconds")
     @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            ipaddress.ip_network(network)  # raises ValueError for a bad CIDR
+    def _positive(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays cannot be negative")
         return value
 
 
@@ -226,6 +257,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     cors: CorsSettings = CorsSettings()
     tasks: TaskSettings = TaskSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
 
 @lru_cache

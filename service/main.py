@@ -35,6 +35,7 @@ from service.partnerships.router import router as partnerships_router
 from service.sectors.router import router as sectors_router
 from service.tasks.runtime import Resources
 from service.tasks.worker import run_worker
+from service.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 Cluster organisations, the European Strategic Cluster Partnerships they form, the
@@ -57,7 +58,7 @@ V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
-    events_router,
+    events_router, webhooks_router,
 )
 
 

@@ -6,9 +6,10 @@ import json
 import pytest
 from icalendar import Calendar
 
-from service.calendar.fetch import FeedRejected, allowed, destination, fetch
+from service.calendar.fetch import FeedRejected, fetch
 from service.calendar.service import fetch_policy
 from service.config import CalendarSettings
+from service.kit.outbound import allowed, destination
 from tests import factories
 from tests.feeds import FeedServer, Route, local_feed_settings
 from tests.lists import collect
@@ -221,15 +222,15 @@ async def test_a_redirect_to_an_address_leading_inward_is_refused(client, feeds,
 @pytest.mark.parametrize("address", REFUSED_ADDRESSES)
 def test_every_form_of_a_private_address_is_refused(address):
     policy = fetch_policy(CalendarSettings())
-    assert not allowed(ipaddress.ip_address(address), policy)
+    assert not allowed(ipaddress.ip_address(address), policy.allowed_networks)
     # The allow-list names where an address leads: allowing 127.0.0.0/8 allows ::ffff:127.0.0.1.
     if destination(ipaddress.ip_address(address)) in ipaddress.ip_network("127.0.0.0/8"):
-        assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings(allow_networks=["127.0.0.0/8"])))
+        assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings(allow_networks=["127.0.0.0/8"])).allowed_networks)
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"])
 def test_global_addresses_are_allowed(address):
-    assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings()))
+    assert allowed(ipaddress.ip_address(address), fetch_policy(CalendarSettings()).allowed_networks)
 
 
 @pytest.mark.parametrize(

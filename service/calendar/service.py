@@ -1,6 +1,5 @@
 """Calendar feeds out, calendar sources in. Never commits: the request boundary does."""
 
-import ipaddress
 import uuid
 from datetime import date, datetime
 
@@ -21,6 +20,7 @@ from service.calendar.schemas import (
 )
 from service.config import CalendarSettings
 from service.errors import Forbidden, InvalidInput
+from service.kit import outbound
 from service.kit.clock import Clock
 from service.kit.lookup import flush, resolve
 from service.kit.pagination import Page, parse_sort, sortable
@@ -161,7 +161,7 @@ def fetch_policy(settings: CalendarSettings) -> FetchPolicy:
     return FetchPolicy(
         timeout_seconds=settings.fetch_timeout_seconds,
         max_bytes=settings.max_feed_bytes,
-        allowed_networks=tuple(ipaddress.ip_network(n) for n in settings.allow_networks),
+        allowed_networks=outbound.networks(settings.allow_networks),
     )
 
 

@@ -13,9 +13,10 @@ from service.models.partnership import Partnership, PartnershipMember
 from service.models.secret import ServiceSecret
 from service.models.sector import Sector
 from service.models.target_market import MarketProfile
+from service.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload", "CalendarSource", "Cluster", "Event", "EventConsumer",
     "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
-    "PartnershipMember", "Sector", "ServiceSecret",
+    "PartnershipMember", "Sector", "ServiceSecret", "Webhook", "WebhookDelivery",
 ]

@@ -16,15 +16,20 @@ from sqlalchemy.engine import URL
 
 from service.bulk.tasks import blueprint as bulk_tasks
 from service.calendar.tasks import blueprint as calendar_tasks
+from service.events import dispatch
 from service.events.tasks import blueprint as event_tasks
 from service.tasks.upkeep import blueprint as upkeep_tasks
+from service.webhooks.deliveries import fan_out as webhook_fan_out
+from service.webhooks.tasks import blueprint as webhook_tasks
 
 BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "bulk": bulk_tasks,
     "calendar": calendar_tasks,
     "events": event_tasks,
     "upkeep": upkeep_tasks,
+    "webhooks": webhook_tasks,
 }
+dispatch.consumers.append(webhook_fan_out)
 
 
 def conninfo(url: URL) -> str:
