@@ -14,13 +14,17 @@ import procrastinate
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
 
+from service.events.dispatch import consumers
 from service.events.tasks import blueprint as event_tasks
+from service.saved_searches.alerts import announce_matches
 from service.tasks.upkeep import blueprint as upkeep_tasks
 
 BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "events": event_tasks,
     "upkeep": upkeep_tasks,
 }
+
+consumers.append(announce_matches)
 
 
 def conninfo(url: URL) -> str:

@@ -8,35 +8,7 @@ from tests import factories
 from tests.conftest import issue_key, make_client
 from tests.lists import collect
 from tests.problems import assert_problem
-
-PATH = "/v1/saved-searches"
-
-
-@pytest.fixture
-async def world(client):
-    """A cluster, a partnership and a handful of opportunities and a mission, on 2030-01-15."""
-    cluster = await factories.create(client, "/v1/clusters", factories.cluster(slug="photon-valley"))
-    partnership = await factories.create(client, "/v1/partnerships", factories.partnership(slug="laser-go"))
-    bodies = {
-        "call": dict(kind="call", title="Call for photonics pilots", countries=["US", "CA"], deadline="2030-02-01"),
-        "request": dict(kind="cooperation-request", title="Cooperación aeronáutica", countries=["CO"], sectors=["aerospace"],
-                        posted_by={"cluster": cluster["slug"]}),
-        "search": dict(title="Medical lasers partner search", sectors=["photonics", "medtech"], deadline=None,
-                       posted_by={"partnership": partnership["slug"]}),
-        "offer": dict(kind="cooperation-offer", title="Packaging testing offer", countries=["JP"], sectors=["packaging"],
-                      deadline="2030-03-01"),
-        "closed": dict(kind="call", title="Closed photonics call", deadline="2030-01-01"),
-        "withdrawn": dict(kind="event", title="Withdrawn photonics event", withdrawn=True),
-    }
-    found = {name: await factories.create(client, "/v1/opportunities", factories.opportunity(**body)) for name, body in bodies.items()}
-    found["mission"] = await factories.create(client, "/v1/missions", factories.mission(
-        title="Photonics mission to Boston", applications_open_on="2030-01-01",
-    ))
-    return found
-
-
-async def save(client, query: dict, name: str = "Photonics in the US") -> dict:
-    return await factories.create(client, PATH, {"name": name, "query": query})
+from tests.saved_searches.conftest import PATH, save
 
 
 async def test_create_get_list_patch_delete(client):
