@@ -32,6 +32,8 @@ async def test_create_get_list_patch_delete(client):
     stale = await client.patch(f"{PATH}/{saved['id']}", json={"name": "x"}, headers={"If-Match": got.headers["etag"]})
     assert_problem(stale, 412)
     assert_problem(await client.patch(f"{PATH}/{saved['id']}", json={"name": None}), 422, "body.name")
+    renamed = await client.patch(f"{PATH}/{saved['id']}", json={"name": "Lasers"}, headers={"If-Match": changed.headers["etag"]})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Lasers"
 
     assert (await client.delete(f"{PATH}/{saved['id']}")).status_code == 204
     assert_problem(await client.get(f"{PATH}/{saved['id']}"), 404)
