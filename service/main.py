@@ -32,6 +32,7 @@ from service.opportunities.router import router as opportunities_router
 from service.ops.error_handlers import register_error_handlers
 from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
+from service.saved_searches.router import router as saved_searches_router
 from service.sectors.router import router as sectors_router
 from service.tasks.runtime import Resources
 from service.tasks.worker import run_worker
@@ -58,7 +59,7 @@ V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
-    events_router, webhooks_router,
+    events_router, webhooks_router, saved_searches_router,
 )
 
 

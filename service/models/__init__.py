@@ -10,6 +10,7 @@ from service.models.event import Event, EventConsumer
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
 from service.models.opportunity import Opportunity
 from service.models.partnership import Partnership, PartnershipMember
+from service.models.saved_search import SavedSearch, SavedSearchMatch
 from service.models.secret import ServiceSecret
 from service.models.sector import Sector
 from service.models.target_market import MarketProfile
@@ -18,5 +19,5 @@ from service.models.webhook import Webhook, WebhookDelivery
 __all__ = [
     "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload", "CalendarSource", "Cluster", "Event", "EventConsumer",
     "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
-    "PartnershipMember", "Sector", "ServiceSecret", "Webhook", "WebhookDelivery",
+    "PartnershipMember", "SavedSearch", "SavedSearchMatch", "Sector", "ServiceSecret", "Webhook", "WebhookDelivery",
 ]

@@ -18,6 +18,7 @@ from service.bulk.tasks import blueprint as bulk_tasks
 from service.calendar.tasks import blueprint as calendar_tasks
 from service.events import dispatch
 from service.events.tasks import blueprint as event_tasks
+from service.saved_searches.alerts import announce_matches
 from service.tasks.upkeep import blueprint as upkeep_tasks
 from service.webhooks.deliveries import fan_out as webhook_fan_out
 from service.webhooks.tasks import blueprint as webhook_tasks
@@ -29,7 +30,8 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "upkeep": upkeep_tasks,
     "webhooks": webhook_tasks,
 }
-dispatch.consumers.append(webhook_fan_out)
+# Alerts first: the saved_search.matched events they write reach webhooks in a later batch.
+dispatch.consumers.extend([announce_matches, webhook_fan_out])
 
 
 def conninfo(url: URL) -> str:
