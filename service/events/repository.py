@@ -3,16 +3,29 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, literal_column, select, update
+from sqlalchemy import BigInteger, ColumnElement, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.pagination import Sort, SortField, keyset_order, seek_after
 from service.models import Event, EventConsumer
 
-# Events of transactions older than every transaction still running: no event can commit
-# later with a smaller (txid, id), so a cursor past these never skips one.
-SETTLED: ColumnElement[bool] = Event.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+# The feed's horizon: the oldest transaction still running (in the reader's snapshot) that
+# could be writing events, else the snapshot's end. Events below it are settled: no event can
+# commit later with a smaller (txid, id), so a cursor past them never skips one. Transactions
+# ids are counted across the whole server, but one running in another database of it cannot
+# write these events: those proven to be elsewhere (pg_stat_activity shows where, to a role
+# allowed to see other sessions: superuser or pg_read_all_stats) do not hold the feed back.
+HORIZON = text("""
+    SELECT coalesce(min(running::text::bigint), min(pg_snapshot_xmax(snapshot)::text::bigint))
+    FROM pg_current_snapshot() AS snapshot
+    LEFT JOIN LATERAL pg_snapshot_xip(snapshot) AS running ON NOT EXISTS (
+        SELECT FROM pg_stat_activity AS other
+        WHERE other.datname <> current_database()
+          AND other.backend_xid::text::bigint = running::text::bigint % 4294967296
+    )
+""").columns(horizon=BigInteger).scalar_subquery()
+SETTLED: ColumnElement[bool] = Event.txid < HORIZON
 ORDER = Sort("txid", SortField(Event.txid, int), descending=False)
 
 
