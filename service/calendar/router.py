@@ -1,6 +1,6 @@
 """iCalendar feeds of missions, and the calendar sources missions are taken from."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -17,12 +17,13 @@ from service.calendar.schemas import (
 )
 from service.db import SessionDep
 from service.errors import PayloadTooLarge, UnsupportedMediaType
+from service.kit.app_state import SettingsDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_body, conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
 
 CALENDAR = "text/calendar; charset=utf-8"
-CALENDAR_RESPONSE = {200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}}
+CALENDAR_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}}
 
 feeds = APIRouter(prefix="/missions", tags=["missions"])
 sources = APIRouter(prefix="/calendar-sources", tags=["calendar sources"])
@@ -81,20 +82,23 @@ def _report(report: SyncReport) -> Response:
     },
 )
 async def import_missions(
-    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request, query: Annotated[ImportQuery, Query()],
+    session: SessionDep, write: WriteDep, clock: ClockDep, settings: SettingsDep, request: Request,
+    query: Annotated[ImportQuery, Query()],
 ) -> Response:
     """Upsert missions by event UID: text/calendar (RFC 5545) or application/json (a JSON feed)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     formats = {"text/calendar": "ics", "application/json": "json"}
     if media_type not in formats:
         raise UnsupportedMediaType("Send text/calendar or application/json.")
-    settings = request.app.state.settings.calendar
+    limit = settings.calendar.max_feed_bytes
     content = bytearray()
     async for chunk in request.stream():
         content += chunk
-        if len(content) > settings.max_feed_bytes:
-            raise PayloadTooLarge(f"The calendar is larger than {settings.max_feed_bytes} bytes.")
-    return _report(await service.import_feed(session, bytes(content), formats[media_type], query.source, settings, clock, write))
+        if len(content) > limit:
+            raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
+    return _report(await service.import_feed(
+        session, bytes(content), formats[media_type], query.source, settings.calendar, clock, write
+    ))
 
 
 @sources.get("", summary="List calendar sources")
@@ -108,25 +112,27 @@ async def list_calendar_sources(
 
 @sources.post("", status_code=201, summary="Register a calendar feed to take missions from")
 async def create_calendar_source(
-    session: SessionDep, write: WriteDep, request: Request, response: Response, body: CalendarSourceCreate
+    session: SessionDep, write: WriteDep, settings: SettingsDep, response: Response, body: CalendarSourceCreate
 ) -> CalendarSource:
     """The URL must be http or https and its host resolve to public addresses only (422 otherwise)."""
-    source = await service.create(session, body, request.app.state.settings.calendar, write)
-    return created(response, f"/v1/calendar-sources/{source.id}", source)
+    source = await service.create(session, body, settings.calendar, write)
+    created(response, f"/v1/calendar-sources/{source.id}", source)
+    return source
 
 
-@sources.get("/{source}", summary="Get a calendar source and its last sync report")
-async def get_calendar_source(session: SessionDep, request: Request, response: Response, source: SourceRef) -> CalendarSource:
+@sources.get("/{source}", response_model=CalendarSource, summary="Get a calendar source and its last sync report")
+async def get_calendar_source(session: SessionDep, request: Request, response: Response, source: SourceRef) -> Response:
     return conditional_read(request, response, await service.get(session, source))
 
 
 @sources.patch("/{source}", summary="Change a calendar source")
 async def update_calendar_source(
-    session: SessionDep, write: WriteDep, request: Request, response: Response, source: SourceRef,
+    session: SessionDep, write: WriteDep, settings: SettingsDep, response: Response, source: SourceRef,
     body: CalendarSourcePatch,
 ) -> CalendarSource:
-    settings = request.app.state.settings.calendar
-    return with_etag(response, await service.update(session, source, body, settings, write))
+    changed = await service.update(session, source, body, settings.calendar, write)
+    with_etag(response, changed)
+    return changed
 
 
 @sources.delete("/{source}", status_code=204, summary="Delete a calendar source that no mission came from")
@@ -136,6 +142,6 @@ async def delete_calendar_source(session: SessionDep, write: WriteDep, source: S
 
 @sources.post("/{source}/sync", summary="Fetch the feed now and apply it", response_model=SyncReport)
 async def sync_calendar_source(
-    session: SessionDep, write: WriteDep, clock: ClockDep, request: Request, source: SourceRef
+    session: SessionDep, write: WriteDep, clock: ClockDep, settings: SettingsDep, source: SourceRef
 ) -> Response:
-    return _report(await service.sync_source(session, source, request.app.state.settings.calendar, clock, write))
+    return _report(await service.sync_source(session, source, settings.calendar, clock, write))

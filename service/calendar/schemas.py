@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
@@ -53,7 +53,10 @@ class CalendarSourceCreate(InputModel):
     )
 
 
-CalendarSourcePatch = patch_of(CalendarSourceCreate, "CalendarSourcePatch")
+if TYPE_CHECKING:
+    CalendarSourcePatch = InputModel
+else:
+    CalendarSourcePatch = patch_of(CalendarSourceCreate, "CalendarSourcePatch")
 
 
 class Rejected(BaseModel):

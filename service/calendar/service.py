@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -9,7 +10,7 @@ from service.access.principal import SYSTEM_WRITE, Write
 from service.calendar import ics, repository, sync
 from service.calendar.fetch import FetchPolicy, check_url, fetch
 from service.calendar.isolation import reader
-from service.calendar.parse import Defaults, FeedRejected
+from service.calendar.parse import Defaults, FeedEvent, FeedRejected, Rejection
 from service.calendar.schemas import (
     CalendarSource,
     CalendarSourceCreate,
@@ -35,7 +36,10 @@ from service.tasks import repository as queue
 
 FEED_CAP = 5000
 SOURCE = "calendar source"
-CalendarSourceListQuery = sortable(CalendarSourceQuery, repository.SORTS, repository.DEFAULT_SORT)
+if TYPE_CHECKING:
+    CalendarSourceListQuery = CalendarSourceQuery
+else:
+    CalendarSourceListQuery = sortable(CalendarSourceQuery, repository.SORTS, repository.DEFAULT_SORT)
 
 
 # Feeds out --------------------------------------------------------------------------------
@@ -71,7 +75,7 @@ async def list_page(session: AsyncSession, query: CalendarSourceQuery) -> Page[C
     return Page[CalendarSource](items=[CalendarSource.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-def _duplicate(data) -> str:
+def _duplicate(data: CalendarSourceCreate) -> str:
     return f"A calendar source with URL {data.url} is already registered."
 
 
@@ -110,7 +114,7 @@ async def _set_cluster(session: AsyncSession, row: SourceRow, ref: str | None) -
     row.cluster, row.cluster_id = cluster, cluster.id if cluster else None
 
 
-def _as_input(current: CalendarSource) -> dict:
+def _as_input(current: CalendarSource) -> dict[str, Any]:
     """The current state in the shape a create accepts (for merging a PATCH)."""
     data = current.model_dump(include=set(CalendarSourceCreate.model_fields) - {"cluster"})
     return data | {"cluster": current.cluster.slug if current.cluster else None}
@@ -130,8 +134,9 @@ async def create(session: AsyncSession, data: CalendarSourceCreate, settings: Ca
 async def update(
     session: AsyncSession, ref: str, patch: CalendarSourcePatch, settings: CalendarSettings, write: Write
 ) -> CalendarSource:
-    if patch.url is not None:  # checked before a connection is taken: resolving may take seconds
-        await _check_url(patch.url, settings)
+    url = patch.model_dump(exclude_unset=True).get("url")
+    if url is not None:  # checked before a connection is taken: resolving may take seconds
+        await _check_url(url, settings)
     row = await _get_row(session, ref, for_update=True)
     current = CalendarSource.model_validate(row)
     write.check(current, _owners(row), _not_yours(ref))
@@ -170,7 +175,9 @@ def _defaults(row: SourceRow) -> Defaults:
     return Defaults(row.organiser, row.default_kind, list(row.default_sectors), row.default_country, cluster)
 
 
-async def _read(content: bytes, fmt: str, defaults: Defaults, settings: CalendarSettings):
+async def _read(
+    content: bytes, fmt: str, defaults: Defaults, settings: CalendarSettings
+) -> list[FeedEvent | Rejection]:
     """The feed's events, read in a worker process (never on the event loop)."""
     return await reader(settings.parse_timeout_seconds, settings.parse_memory_bytes).read(content, fmt, defaults)
 

@@ -11,7 +11,19 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Row, Select, String, bindparam, func, literal, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Row,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +55,7 @@ BRANCH_COLUMNS = (
 
 def _opportunity_rows(s: Shape) -> Rows:
     o = Opportunity
-    columns = [
+    columns: list[ColumnElement[Any]] = [
         o.kind.label("kind"), o.id.label("id"), o.title.label("title"), o.summary.label("summary"),
         o.countries.label("countries"), o.sectors.label("sectors"), o.deadline.label("deadline"),
         deadline_key(o.deadline).label("deadline_key"), o.created_at.label("created_at"),
@@ -57,7 +69,7 @@ def _opportunity_rows(s: Shape) -> Rows:
 
 def _mission_rows(s: Shape) -> Rows:
     m = Mission
-    columns = [
+    columns: list[ColumnElement[Any]] = [
         literal("mission", String).label("kind"), m.id.label("id"), m.title.label("title"),
         func.left(m.description, SUMMARY_CHARS).label("summary"),
         # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
