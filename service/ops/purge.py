@@ -1,9 +1,10 @@
 """Expired idempotency answers are deleted here: those of POSTs (ACCESS__IDEMPOTENCY_TTL_HOURS)
 and of bulk loads (BULK__IDEMPOTENCY_TTL_HOURS).
 
-There is no task queue: the idempotency middleware purges one bounded batch at most once a
-minute per process, after an answer has gone out, and `partnerships purge` empties them all
-(for cron). Rows in use are skipped (SKIP LOCKED), so a purge never waits on a request.
+The `upkeep:purge` task empties them every minute wherever a worker runs; the idempotency
+middleware also purges one bounded batch at most once a minute per process (so a service run
+without workers stays clean), and `partnerships purge` empties them at once. Rows in use are
+skipped (SKIP LOCKED), so a purge never waits on a request.
 """
 
 from dataclasses import dataclass
