@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from service.config import Settings, WebhookSettings
-from service.models import Event, WebhookDelivery
+from service.models import Event, Webhook, WebhookDelivery
 from service.tasks.runtime import Resources
 from service.webhooks.deliveries import PRIVATE_TYPES, fan_out, purge
 from tests import factories
@@ -56,6 +56,18 @@ async def test_a_retried_create_does_not_show_the_secret_again(client):
     assert "whsec_" not in retry.text and retry.headers["location"] == first.headers["location"]
     assert "shown only once" in problem["detail"]
     assert len((await client.get("/v1/webhooks")).json()["items"]) == 1
+
+
+async def test_a_rotated_secret_is_shown_once_and_replaces_the_old(app, client, session):
+    hook = await _webhook(client)
+    path = f"/v1/webhooks/{hook['id']}/rotate-secret"
+    rotated = await client.post(path)
+    assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
+    assert rotated.json()["secret"].startswith("whsec_") and rotated.json()["secret"] != hook["secret"]
+    stored = await session.scalar(select(Webhook.secret).where(Webhook.id == uuid.UUID(hook["id"])))
+    assert stored == rotated.json()["secret"] and "secret" not in (await client.get(f"/v1/webhooks/{hook['id']}")).json()
+    async with make_client(app, await issue_key(session, "write")) as stranger:
+        assert_problem(await stranger.post(path), 404)
 
 
 async def test_every_webhook_gets_a_secret_of_its_own(client):

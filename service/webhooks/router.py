@@ -62,6 +62,14 @@ async def update_webhook(
     return updated
 
 
+@router.post("/{webhook}/rotate-secret", summary="Replace a webhook's signing secret; the new one is shown once")
+async def rotate_webhook_secret(session: SessionDep, write: WriteDep, response: Response, webhook: WebhookRef) -> WebhookCreated:
+    """The old secret stops at once: attempts made from now on are signed with the new one only."""
+    rotated = await service.rotate_secret(session, webhook, write)
+    response.headers["Cache-Control"] = "no-store"
+    return rotated
+
+
 @router.delete("/{webhook}", status_code=204, summary="Delete a webhook; nothing more is delivered to it")
 async def delete_webhook(session: SessionDep, write: WriteDep, webhook: WebhookRef) -> None:
     await service.delete(session, webhook, write)

@@ -61,6 +61,10 @@ async def create(session: AsyncSession, data: WebhookCreate, principal: Principa
     session.add(row)
     await session.flush()
     await session.refresh(row)
+    return _with_secret(row)
+
+
+def _with_secret(row: WebhookRow) -> WebhookCreated:
     return WebhookCreated.model_validate(Webhook.model_validate(row).model_dump() | {"secret": row.secret})
 
 
@@ -99,6 +103,16 @@ async def update(
     await session.flush()
     await session.refresh(row)
     return Webhook.model_validate(row)
+
+
+async def rotate_secret(session: AsyncSession, ref: str, write: Write) -> WebhookCreated:
+    """A new secret, at once: attempts from now on are signed with it alone."""
+    row = await _get_row(session, ref, write.principal, for_update=True)
+    write.preconditions.check(Webhook.model_validate(row))
+    row.secret = signing.new_secret()
+    await session.flush()
+    await session.refresh(row)
+    return _with_secret(row)
 
 
 async def delete(session: AsyncSession, ref: str, write: Write) -> None:

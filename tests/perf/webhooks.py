@@ -1,7 +1,7 @@
 """Webhook delivery latency: from the commit of a change to its arrival at the receiver.
 
-    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m tests.perf.webhooks
-    ... -m tests.perf.webhooks --changes 500 --interval 0.005 --workers 2
+    .venv/bin/python -m tests.perf.webhooks
+    .venv/bin/python -m tests.perf.webhooks --changes 500 --interval 0.005 --workers 2
 
 PostgreSQL is the server of TEST_DATABASE_URL (or DATABASE_URL), else an embedded one; the
 run uses a fresh scratch database there. One webhook (every event type) points at a loopback
