@@ -22,12 +22,14 @@ depends_on = None
 # Every insert into events queues one dispatch of the feed to its consumers (webhooks, saved
 # searches), in the writer's transaction: a dispatch exists if and only if the change
 # committed. The queueing lock keeps at most one waiting; a dispatch already running is
-# followed by the waiting one, so no event is left behind.
+# followed by the waiting one, so no event is left behind. No job lock: the dispatcher's
+# position row is locked while a dispatch runs, so the next one waits there and starts the
+# moment the first commits (a job lock would leave it for the worker's next poll, seconds on).
 DISPATCH_TRIGGER = """
 CREATE FUNCTION events_queue_dispatch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, lock, args)
-    VALUES ('events', 'events:dispatch', 'events:dispatch', 'events:dispatch', '{}')
+    INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args)
+    VALUES ('events', 'events:dispatch', 'events:dispatch', '{}')
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END;
