@@ -86,6 +86,8 @@ def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> lo
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    for quiet in ("pgserver", "alembic", "uvicorn.access"):
+    # procrastinate's periodic deferrer logs each tick (several a minute) and its blueprints
+    # each task at start: at DEBUG only. Jobs starting and ending stay at INFO.
+    for quiet in ("pgserver", "alembic", "uvicorn.access", "procrastinate.periodic", "procrastinate.blueprints"):
         logging.getLogger(quiet).setLevel(max(logging.WARNING, root.level))
     return handler
