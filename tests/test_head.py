@@ -53,6 +53,7 @@ async def _mission_with_participants(client) -> tuple[str, str]:
 @pytest.fixture
 async def path_values(demo_loaded, client) -> dict[str, str]:
     mission, participant = await _mission_with_participants(client)
+    saved = (await client.post("/v1/saved-searches", json={"name": "Photonics", "query": {"sector": ["photonics"]}})).json()
     partnership = (await _first(client, "/v1/partnerships", cluster="opticsvalley"))["id"]
     return {
         "cluster": "opticsvalley",
@@ -68,6 +69,8 @@ async def path_values(demo_loaded, client) -> dict[str, str]:
         "source": "00000000-0000-4000-8000-000000000000",
         "job": "00000000-0000-4000-8000-000000000000",
         "webhook": "00000000-0000-4000-8000-000000000000",
+        "saved_search": saved["id"],
+        "feed_token": saved["feed"]["token"],
     }
 
 
@@ -77,7 +80,9 @@ def fill(template: str, values: dict[str, str]) -> str:
     if template.startswith("/v1/partnerships/{partnership}/members/"):
         values = {**values, "cluster": values["member"]}
     _, path_format, convertors = compile_path(template)
-    return path_format.format(**{name: values[name] for name in convertors})
+    path = path_format.format(**{name: values[name] for name in convertors})
+    # A feed reader's URL carries the feed's token.
+    return f"{path}?token={values['feed_token']}" if template.endswith("/feed.atom") else path
 
 
 def comparable(headers) -> dict[str, str]:
