@@ -194,3 +194,4 @@ async def test_a_cursor_of_another_list_is_a_422_naming_after(client):
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10_000}, {"type": "cluster.exploded"}])
 async def test_bad_feed_parameters_are_422(client, params):
     assert_problem(await client.get("/v1/events", params=params), 422)
+

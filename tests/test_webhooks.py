@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 from service.config import Settings, WebhookSettings
 from service.models import Event, Webhook, WebhookDelivery
 from service.tasks.runtime import Resources
-from service.webhooks.deliveries import PRIVATE_TYPES, fan_out, purge
+from service.webhooks.deliveries import fan_out, purge
 from tests import factories
 from tests.conftest import issue_key, make_client
 from tests.problems import assert_problem
@@ -191,10 +191,10 @@ async def test_a_resend_queues_an_attempt_unless_the_webhook_is_disabled(client,
     assert_problem(await client.post(resend), 409)
 
 
-def _event(event_id: int, type_: str = "cluster.created") -> Event:
+def _event(event_id: int, type_: str = "cluster.created", audience: uuid.UUID | None = None) -> Event:
     return Event(
         id=event_id, txid=1, type=type_, resource_id=uuid.uuid4(), resource_version=1,
-        occurred_at=datetime(2030, 1, 15, tzinfo=UTC), data={"id": "x", "name": "n"},
+        occurred_at=datetime(2030, 1, 15, tzinfo=UTC), data={"id": "x", "name": "n"}, audience_key_id=audience,
     )
 
 
@@ -219,12 +219,14 @@ async def test_fan_out_makes_a_delivery_and_a_job_per_subscribed_webhook(client,
         assert json.loads(delivery.payload)["id"] == str(delivery.event_id)
 
 
-async def test_a_private_type_goes_only_where_its_rule_allows(client, session, monkeypatch):
-    allowed, refused = await _webhook(client, description="allowed"), await _webhook(client, description="refused")
-    monkeypatch.setitem(PRIVATE_TYPES, "saved_search.matched", lambda hook, event: hook.description == "allowed")
-    await fan_out(session, [_event(1, "saved_search.matched")])
-    assert [str(d.webhook_id) for d in await _fanned_out(session)] == [allowed["id"]]
-    assert refused
+async def test_an_event_meant_for_one_key_goes_to_that_keys_webhooks_only(client, app, session):
+    mine = await _webhook(client)
+    async with make_client(app, await issue_key(session, "write")) as other_client:
+        theirs = await _webhook(other_client)
+    owner = await session.scalar(select(Webhook.api_key_id).where(Webhook.id == uuid.UUID(mine["id"])))
+    await fan_out(session, [_event(1, "saved_search.matched", audience=owner), _event(2)])
+    made = {(str(d.webhook_id), d.event_id) for d in await _fanned_out(session)}
+    assert made == {(mine["id"], 1), (mine["id"], 2), (theirs["id"], 2)}
 
 
 async def test_old_finished_deliveries_are_purged(client, session, sessionmaker, clock, settings):

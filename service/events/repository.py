@@ -1,9 +1,9 @@
 """All SQL about events: writing them in the changing transaction, and reading the feed."""
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import BigInteger, ColumnElement, insert, select, text, update
+from sqlalchemy import BigInteger, ColumnElement, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,17 +29,24 @@ SETTLED: ColumnElement[bool] = Event.txid < HORIZON
 ORDER = Sort("txid", SortField(Event.txid, int), descending=False)
 
 
-async def add(session: AsyncSession, type_: str, resource_id: uuid.UUID, version: int | None, data: dict[str, Any]) -> None:
-    await session.execute(
-        insert(Event).values(type=type_, resource_id=resource_id, resource_version=version, data=data)
-    )
+async def add(
+    session: AsyncSession, type_: str, resource_id: uuid.UUID, version: int | None, data: dict[str, Any],
+    audience: uuid.UUID | None = None,
+) -> None:
+    await session.execute(insert(Event).values(
+        type=type_, resource_id=resource_id, resource_version=version, data=data, audience_key_id=audience,
+    ))
 
 
 async def settled_after(
-    session: AsyncSession, txid: int, event_id: int, limit: int, types: list[str] | None = None
+    session: AsyncSession, txid: int, event_id: int, limit: int, types: list[str] | None = None,
+    reader: uuid.UUID | None | Literal["all"] = "all",
 ) -> list[Event]:
-    """Up to limit settled events after position (txid, event_id), in feed order."""
+    """Up to limit settled events after position (txid, event_id), in feed order, of those
+    the reader may see: every event ("all"), or the public ones and those of its key."""
     stmt = select(Event).where(SETTLED, seek_after(ORDER, Event.txid, Event.id, txid, event_id))
+    if reader != "all":
+        stmt = stmt.where(or_(Event.audience_key_id.is_(None), Event.audience_key_id == reader))
     if types:
         stmt = stmt.where(Event.type.in_(types))
     stmt = stmt.order_by(*keyset_order(ORDER, Event.txid, Event.id, nulls_last=False)).limit(limit)

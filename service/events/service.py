@@ -1,11 +1,12 @@
 """The change feed: events written beside each change, and read back in a stable order."""
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.access.principal import Principal
 from service.events import repository
 from service.events.schemas import Event, EventPage, EventQuery, EventType
 from service.kit.pagination import decode_cursor, encode_cursor
@@ -15,13 +16,15 @@ CURSOR_SCOPE = "events"
 
 
 async def record(
-    session: AsyncSession, type_: EventType, resource: BaseModel, *, version: int | None = None
+    session: AsyncSession, type_: EventType, resource: BaseModel, *, version: int | None = None,
+    audience: uuid.UUID | None = None,
 ) -> None:
     """Write the event of a change in the transaction that makes it (commits, or not, with it).
     resource is the representation the API answers with after the change (before, for a
-    deletion); its `id` names the resource."""
+    deletion); its `id` names the resource. audience: the one API key that may see the event
+    (in the feed, and through its webhooks), when not everyone may."""
     data: dict[str, Any] = resource.model_dump(mode="json")
-    await repository.add(session, type_, uuid.UUID(str(data["id"])), version, data)
+    await repository.add(session, type_, uuid.UUID(str(data["id"])), version, data, audience)
 
 
 def to_schema(row: EventRow) -> Event:
@@ -38,9 +41,12 @@ def _position(after: str | None) -> tuple[int, int]:
     return cursor.value, cursor.id
 
 
-async def feed(session: AsyncSession, query: EventQuery) -> EventPage:
+async def feed(session: AsyncSession, query: EventQuery, principal: Principal) -> EventPage:
+    """The feed as principal may read it: admins every event, others the public ones and
+    those meant for their key (their saved searches' alerts)."""
     txid, event_id = _position(query.after)
-    rows = await repository.settled_after(session, txid, event_id, query.limit, list(query.type))
+    reader: uuid.UUID | None | Literal["all"] = "all" if principal.is_admin else principal.key_id
+    rows = await repository.settled_after(session, txid, event_id, query.limit, list(query.type), reader)
     if rows:
         txid, event_id = rows[-1].txid, rows[-1].id
     return EventPage(

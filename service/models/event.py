@@ -1,7 +1,8 @@
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Index, String, Uuid, func, text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +29,9 @@ class Event(Base):
     resource_version: Mapped[int | None]
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.statement_timestamp())
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Who may see the event, when not everyone may (a saved search's alert: its owner's key);
+    # null: every reader of the feed. It goes when the key goes.
+    audience_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
 
 
 class EventConsumer(Base):

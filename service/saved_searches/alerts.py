@@ -45,6 +45,8 @@ async def announce_matches(session: AsyncSession, batch: list[Event], clock: Clo
         if not new:
             continue
         opportunity = (await opportunities.get(session, str(opportunity_id), today)).model_dump(mode="json")
+        owners = await repository.owners(session, new)
         for saved_id in new:
             matched = SavedSearchMatched(id=saved_id, saved_search_id=saved_id, opportunity=opportunity)
-            await events.record(session, "saved_search.matched", matched)
+            # Only the saved search's key (its feed, its webhooks) learns what it follows.
+            await events.record(session, "saved_search.matched", matched, audience=owners[saved_id])

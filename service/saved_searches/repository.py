@@ -45,6 +45,12 @@ async def updated_at(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.U
     return found
 
 
+async def owners(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The key owning each of these saved searches."""
+    rows = await session.execute(select(SavedSearch.id, SavedSearch.owner_key_id).where(SavedSearch.id.in_(ids)))
+    return {saved_id: owner for saved_id, owner in rows}
+
+
 async def remember(session: AsyncSession, opportunity_id: uuid.UUID, matched: list[uuid.UUID]) -> list[uuid.UUID]:
     """Record that these saved searches match the opportunity; returns those that did not
     already (the new matches, to alert), and forgets the pairs it no longer matches so

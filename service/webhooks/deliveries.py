@@ -9,7 +9,6 @@ job that finds its place taken does nothing.
 
 import random
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,17 +26,11 @@ QUEUE = "webhooks"
 KEPT_ATTEMPTS = 20  # the delivery log keeps the latest; attempt_count keeps counting
 PURGE_BATCH = 1000
 
-# Rules for event types about resources that not everyone may read: such an event goes only
-# to webhooks whose owner passes its rule. Every type so far is about a public resource
-# (GET answers it to anyone), so none has one yet.
-PRIVATE_TYPES: dict[str, Callable[[Webhook, Event], bool]] = {}
-
-
 def subscribed(hook: Webhook, event: Event) -> bool:
     if hook.event_types and event.type not in hook.event_types:
         return False
-    rule = PRIVATE_TYPES.get(event.type)
-    return rule is None or rule(hook, event)
+    # An event meant for one key (a saved search's alert) goes to that key's webhooks only.
+    return event.audience_key_id is None or event.audience_key_id == hook.api_key_id
 
 
 async def queue(

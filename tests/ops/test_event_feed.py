@@ -131,6 +131,32 @@ async def test_a_transaction_in_another_database_does_not_hold_the_feed_back(liv
         await drop_database(server_url, elsewhere)
 
 
+async def test_an_event_meant_for_one_key_is_listed_to_that_key_and_admins_only(live_database):
+    engine = create_async_engine(url_text(live_database))
+    admin = await admin_key_in(live_database)
+    try:
+        async with live_client(live_settings(live_database), key=admin) as client:
+            made = [(await client.post("/v1/api-keys", json={"name": n, "scope": "read"})).json() for n in "ab"]
+            start = await end_of_feed(client)
+            async with async_sessionmaker(engine)() as session:
+                owner = uuid.UUID(made[0]["id"])
+                await repository.add(session, "saved_search.matched", uuid.uuid4(), None, {"for": "owner"}, audience=owner)
+                await repository.add(session, "cluster.updated", uuid.uuid4(), 1, {"for": "everyone"})
+                await session.commit()
+            await read(client, start, 2)
+
+        async def listed(key: str | None) -> list[str]:
+            async with live_client(live_settings(live_database), key=key) as reader:
+                return [e["data"]["for"] for e in (await page(reader, start))["items"]]
+
+        assert await listed(made[0]["key"]) == ["owner", "everyone"]
+        assert await listed(made[1]["key"]) == ["everyone"]
+        assert await listed(None) == ["everyone"]
+        assert await listed(admin) == ["owner", "everyone"]
+    finally:
+        await engine.dispose()
+
+
 WRITERS = 8
 ROUNDS = 15
 

@@ -77,8 +77,12 @@ def upgrade() -> None:
         sa.Column('resource_version', sa.Integer(), nullable=True),
         sa.Column('occurred_at', sa.DateTime(timezone=True), server_default=sa.text('statement_timestamp()'), nullable=False),
         sa.Column('data', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column('audience_key_id', sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(['audience_key_id'], ['api_keys.id'], name=op.f('fk_events_audience_key_id_api_keys'),
+                                ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     )
+    op.create_index('ix_events_audience_key_id', 'events', ['audience_key_id'], unique=False)
     op.create_index('ix_events_txid_id', 'events', ['txid', 'id'], unique=False)
     op.create_index('ix_events_type_txid_id', 'events', ['type', 'txid', 'id'], unique=False)
     op.create_table(
@@ -95,6 +99,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER events_queue_dispatch ON events")
     op.execute("DROP FUNCTION events_queue_dispatch()")
     op.drop_table('event_consumers')
+    op.drop_index('ix_events_audience_key_id', table_name='events')
     op.drop_index('ix_events_type_txid_id', table_name='events')
     op.drop_index('ix_events_txid_id', table_name='events')
     op.drop_table('events')
