@@ -28,6 +28,7 @@ from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
 from service.meetings.router import feeds as agenda_feeds
+from service.meetings.router import partnerships as partnership_funnels
 from service.meetings.router import router as meetings_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
@@ -59,7 +60,7 @@ V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
-    events_router, meetings_router,
+    events_router, meetings_router, partnership_funnels,
 )
 
 

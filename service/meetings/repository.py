@@ -6,23 +6,29 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Row, Select, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from service.kit import repository as kit
 from service.models import (
     AgendaToken,
+    Agreement,
+    Base,
     Cluster,
     Meeting,
     MeetingAvailability,
     MeetingRequest,
     MeetingSession,
     MeetingSetup,
+    Mission,
+    MissionOrganiser,
+    MissionParticipant,
 )
 
 Asking = aliased(Cluster, name="asking")
+Asked = aliased(Cluster, name="asked")
 RequestRow = Row[MeetingRequest, Cluster, Cluster]  # the request, the asking cluster, the one asked
 MeetingRow = Row[Meeting, MeetingRequest, Cluster, Cluster]
-Asked = aliased(Cluster, name="asked")
 
 
 async def setup(session: AsyncSession, mission_id: uuid.UUID, *, for_update: bool = False) -> MeetingSetup | None:
@@ -171,5 +177,42 @@ async def token(session: AsyncSession, token_hash: str) -> AgendaToken | None:
     return found
 
 
+async def participant_ids(session: AsyncSession, mission_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(MissionParticipant.cluster_id).where(MissionParticipant.mission_id == mission_id)
+    return list(await session.scalars(stmt))
+
+
 async def cluster(session: AsyncSession, cluster_id: uuid.UUID) -> Cluster | None:
     return await session.get(Cluster, cluster_id)
+
+
+def _count(model: type[Base], mission_column: InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None], missions: Select[uuid.UUID],
+           *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(model).where(mission_column.in_(missions), *conditions).scalar_subquery()
+
+
+async def funnel(session: AsyncSession, missions: Select[uuid.UUID]) -> dict[str, int]:
+    """From participation to agreement, over the missions selected: participants, requests
+    made, accepted (still), meetings scheduled (any status), held, and agreements signed at them."""
+    stmt = select(
+        _count(MissionParticipant, MissionParticipant.mission_id, missions).label("participants"),
+        _count(MeetingRequest, MeetingRequest.mission_id, missions).label("requests"),
+        _count(MeetingRequest, MeetingRequest.mission_id, missions, MeetingRequest.status == "accepted").label("accepted"),
+        _count(Meeting, Meeting.mission_id, missions).label("scheduled"),
+        _count(Meeting, Meeting.mission_id, missions, Meeting.status == "held").label("held"),
+        _count(Agreement, Agreement.mission_id, missions, Agreement.status == "signed").label("agreements"),
+    )
+    return dict((await session.execute(stmt)).one()._mapping)
+
+
+def one_mission(mission_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Mission.id).where(Mission.id == mission_id)
+
+
+def organised_by_partnership(partnership_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(MissionOrganiser.mission_id).where(MissionOrganiser.partnership_id == partnership_id)
+
+
+async def signed_agreements(session: AsyncSession, mission_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(Agreement.mission_id == mission_id, Agreement.status == "signed")
+    return int(await session.scalar(stmt) or 0)

@@ -10,13 +10,16 @@ from service.db import SessionDep
 from service.kit.app_state import SettingsDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_body, conditional_read, created, with_etag
+from service.kit.lookup import Ref
 from service.kit.pagination import Page
-from service.meetings import agenda, scheduling, service
+from service.matching.schemas import Match
+from service.meetings import agenda, insights, scheduling, service
 from service.meetings.schemas import (
     Agenda,
     AgendaToken,
     Availability,
     AvailabilityIn,
+    Funnel,
     Meeting,
     MeetingPatch,
     MeetingQuery,
@@ -29,9 +32,11 @@ from service.meetings.schemas import (
     Published,
     ScheduleIn,
     ScheduleResult,
+    SuggestionQuery,
 )
 
 router = APIRouter(prefix="/missions", tags=["meetings"])
+partnerships = APIRouter(prefix="/partnerships", tags=["meetings"])
 # The agenda feed: its token is the credential, so it is mounted without the read-key rule.
 feeds = APIRouter(prefix="/agendas", tags=["meetings"])
 
@@ -172,6 +177,26 @@ async def create_agenda_token(
 async def revoke_agenda_token(session: SessionDep, write: WriteDep, clock: ClockDep, mission: MissionRef,
                               cluster: ClusterRef) -> None:
     await agenda.revoke(session, mission, cluster, write, clock.today())
+
+
+@router.get("/{mission}/suggested-meetings", summary="Other participants ranked as partners for one, with reasons")
+async def suggest_meetings(
+    session: SessionDep, clock: ClockDep, mission: MissionRef, query: Annotated[SuggestionQuery, Query()],
+) -> Page[Match]:
+    """Scored as `GET /v1/clusters/{cluster}/matches` scores partners, among the mission's
+    other participants only."""
+    items = await insights.suggestions(session, mission, query, clock.today())
+    return Page[Match](items=items, next_cursor=None)
+
+
+@router.get("/{mission}/funnel", summary="From participants to meetings held and agreements signed")
+async def mission_funnel(session: SessionDep, clock: ClockDep, mission: MissionRef) -> Funnel:
+    return await insights.mission_funnel(session, mission, clock.today())
+
+
+@partnerships.get("/{partnership}/funnel", summary="The meetings funnel over the missions a partnership organises")
+async def partnership_funnel(session: SessionDep, partnership: Ref) -> Funnel:
+    return await insights.partnership_funnel(session, partnership)
 
 
 @feeds.get("/{token}.ics", response_class=Response, responses=CALENDAR_RESPONSE, summary="An agenda as iCalendar")

@@ -189,3 +189,17 @@ class AgendaToken(OutputModel):
     token: str = Field(description="Shown once; only its hash is kept. Creating a new one revokes the old.")
     url: str
     webcal: str
+
+
+class SuggestionQuery(InputModel):
+    cluster: Reference = Field(description="The participant to suggest meetings for.")
+    limit: int = Field(20, ge=1, le=200, description="At most this many suggestions.")
+
+
+class Funnel(OutputModel):
+    participants: int = Field(description="Clusters taking part.")
+    requests: int = Field(description="Meeting requests made, whatever became of them.")
+    accepted: int = Field(description="Requests accepted (and not withdrawn since).")
+    scheduled: int = Field(description="Meetings given a slot and a table.")
+    held: int = Field(description="Meetings recorded as held.")
+    agreements: int = Field(description="Signed agreements linked to the mission.")

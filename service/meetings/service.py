@@ -287,6 +287,8 @@ async def update_meeting(session: AsyncSession, ref: str, meeting_ref: str, data
         raise Conflict(f"A {meeting.status} meeting cannot be marked {data.status} (publish the schedule first).")
     meeting.status = data.status
     await flush(session)
+    # Once meetings are recorded the outcomes are counted, not typed in.
     row.bilateral_meetings = await repository.count_meetings(session, row.id, ("held",))
+    row.agreements_signed = await repository.signed_agreements(session, row.id)
     await flush(session)
     return meeting_schema(*found)
