@@ -49,19 +49,17 @@ async def test_asking_for_a_meeting(app, world, caller, status):
         assert response.status_code == (201 if status == 200 else status)
 
 
-@pytest.mark.parametrize("caller, status", _expect({"gamma"}, 404, beta=403))
-async def test_accepting(app, client, world, caller, status):
-    made = await ask(client, world, "beta", "gamma")
-    async with world.client(app, caller) as c:
-        response = await c.patch(world.path(f"/meeting-requests/{made['id']}"), json={"status": "accepted"})
-        assert response.status_code == status
+ANSWERS = [("accepted", cell) for cell in _expect({"gamma"}, 404, beta=403)] + [
+    ("withdrawn", cell) for cell in _expect({"beta"}, 404, gamma=403)]
 
 
-@pytest.mark.parametrize("caller, status", _expect({"beta"}, 404, gamma=403))
-async def test_withdrawing(app, client, world, caller, status):
+@pytest.mark.parametrize("answer, cell", ANSWERS)
+async def test_answering_and_withdrawing(app, client, world, answer, cell):
+    """The cluster asked answers, the asking cluster withdraws; the wrong side gets 403."""
+    caller, status = cell
     made = await ask(client, world, "beta", "gamma")
     async with world.client(app, caller) as c:
-        response = await c.patch(world.path(f"/meeting-requests/{made['id']}"), json={"status": "withdrawn"})
+        response = await c.patch(world.path(f"/meeting-requests/{made['id']}"), json={"status": answer})
         assert response.status_code == status
 
 

@@ -29,6 +29,9 @@ async def test_setup_is_read_back_with_its_slots(client, world):
                    {"name": "a", "starts_at": "2030-06-12T09:00", "ends_at": "2030-06-12T10:00"}]}, "differ"),
     ({"sessions": [{"name": "a", "starts_at": "2030-06-11T09:00+02:00", "ends_at": "2030-06-11T10:00"}]}, "offset"),
     ({"sessions": [{"name": "a", "starts_at": "2030-06-11T09:00", "ends_at": "2030-06-11T09:10"}]}, "at least one"),
+    ({"meeting_minutes": 5, "sessions": [
+        {"name": f"d{i}", "starts_at": f"2030-06-{i:02}T00:00", "ends_at": f"2030-06-{i:02}T23:59"} for i in range(1, 5)]},
+     "more than 1000 slots"),
     ({"meeting_minutes": 0}, "greater"),
     ({"tables": 0}, "greater"),
 ])

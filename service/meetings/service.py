@@ -41,6 +41,9 @@ from service.models import MeetingSetup as SetupRow
 from service.models import Mission as MissionRow
 
 KIND = "mission"
+# The scheduler's model grows with requests x slots: a bound keeps one setup from asking it
+# for millions of variables (a large event has a few dozen slots).
+MAX_SLOTS = 1000
 # Meetings that have happened (or not): the schedule is history once one is recorded.
 RECORDED = ("held", "no-show")
 
@@ -125,8 +128,11 @@ async def put_setup(session: AsyncSession, ref: str, data: MeetingSetupIn, write
     if await repository.count_meetings(session, row.id, ("published", *RECORDED)):
         raise Conflict("Meetings of this mission are published: the sessions they are in cannot change "
                        "(schedule again with reschedule=all first, before publishing).")
-    if any(slot_count_of(s.starts_at, s.ends_at, data.meeting_minutes) == 0 for s in data.sessions):
+    counts = [slot_count_of(s.starts_at, s.ends_at, data.meeting_minutes) for s in data.sessions]
+    if 0 in counts:
         raise InvalidInput.field("body.sessions", "every session holds at least one meeting of meeting_minutes")
+    if sum(counts) > MAX_SLOTS:
+        raise InvalidInput.field("body.sessions", f"the sessions hold more than {MAX_SLOTS} slots; use longer meetings")
     await repository.drop_meetings(session, row.id, ("scheduled",))
     if setup is None:
         setup = SetupRow(mission_id=row.id)
