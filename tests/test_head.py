@@ -16,7 +16,12 @@ PER_REQUEST_HEADERS = {"date", "x-request-id", "ratelimit", "ratelimit-policy"}
 CHANGING_BODIES = {"/metrics"}
 # No record of these exists in the demo data: HEAD must answer the GET's 404.
 IDENTITY = {"Accept-Encoding": "identity"}
-NOT_IN_DEMO = {"/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}"}
+NOT_IN_DEMO = {
+    "/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}", "/v1/missions/{mission}/meeting-setup",
+    "/v1/missions/{mission}/meeting-requests/{meeting_request}", "/v1/agendas/{token}.ics",
+}
+# Reads whose query names something: filled in from the demo's values.
+QUERIES = {"/v1/missions/{mission}/suggested-meetings": "?cluster={participant}"}
 
 
 def get_paths(app) -> list[str]:
@@ -65,6 +70,8 @@ async def path_values(demo_loaded, client) -> dict[str, str]:
         "resource": "clusters",
         "source": "00000000-0000-4000-8000-000000000000",
         "job": "00000000-0000-4000-8000-000000000000",
+        "meeting_request": "00000000-0000-4000-8000-000000000000",
+        "token": "not-a-token",
     }
 
 
@@ -74,7 +81,8 @@ def fill(template: str, values: dict[str, str]) -> str:
     if template.startswith("/v1/partnerships/{partnership}/members/"):
         values = {**values, "cluster": values["member"]}
     _, path_format, convertors = compile_path(template)
-    return path_format.format(**{name: values[name] for name in convertors})
+    query = QUERIES.get(template, "").format(**values)
+    return path_format.format(**{name: values[name] for name in convertors}) + query
 
 
 def comparable(headers) -> dict[str, str]:
