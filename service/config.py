@@ -175,6 +175,12 @@ class TaskSettings(BaseModel):
     )
 
 
+class MeetingSettings(BaseModel):
+    schedule_seconds: float = Field(
+        20.0, gt=0, le=600, description="Time the meeting scheduler may search for a better schedule of one mission.",
+    )
+
+
 class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface `partnerships serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `partnerships serve` listens on.")
@@ -258,6 +264,7 @@ class Settings(BaseSettings):
     cors: CorsSettings = CorsSettings()
     tasks: TaskSettings = TaskSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    meetings: MeetingSettings = MeetingSettings()
 
 
 @lru_cache

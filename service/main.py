@@ -27,6 +27,9 @@ from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
 from service.matching.router import router as matching_router
+from service.meetings.router import feeds as agenda_feeds
+from service.meetings.router import partnerships as partnership_funnels
+from service.meetings.router import router as meetings_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
 from service.ops.error_handlers import register_error_handlers
@@ -59,7 +62,7 @@ V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
     missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
-    events_router, webhooks_router, saved_searches_router,
+    events_router, webhooks_router, saved_searches_router, meetings_router, partnership_funnels,
 )
 
 
@@ -145,6 +148,8 @@ def create_app(
     # One level of routers: each extra level costs every request a walk.
     for router in V1_ROUTERS:
         app.include_router(router, prefix="/v1", dependencies=[Depends(read_access), Depends(cursor_signing)])
+    # Calendar apps send no Authorization header: the agenda feed's token is its only key.
+    app.include_router(agenda_feeds, prefix="/v1")
     # Innermost of the middlewares: size bounds and rate limits (ops) apply first.
     app.add_middleware(IdempotencyMiddleware)
     ops.install(app, settings)

@@ -18,6 +18,13 @@ CHANGING_BODIES = {"/metrics"}
 IDENTITY = {"Accept-Encoding": "identity"}
 NOT_IN_DEMO = {
     "/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}", "/v1/webhooks/{webhook}", "/v1/webhooks/{webhook}/deliveries",
+    "/v1/missions/{mission}/meeting-setup", "/v1/missions/{mission}/meeting-requests/{meeting_request}",
+    "/v1/agendas/{token}.ics",
+}
+# Reads whose query names something: filled in from the demo's values.
+QUERIES = {
+    "/v1/missions/{mission}/suggested-meetings": "?cluster={participant}",
+    "/v1/saved-searches/{saved_search}/feed.atom": "?token={feed_token}",  # a feed reader's URL carries it
 }
 
 
@@ -71,6 +78,8 @@ async def path_values(demo_loaded, client) -> dict[str, str]:
         "webhook": "00000000-0000-4000-8000-000000000000",
         "saved_search": saved["id"],
         "feed_token": saved["feed"]["token"],
+        "meeting_request": "00000000-0000-4000-8000-000000000000",
+        "token": "not-a-token",
     }
 
 
@@ -80,9 +89,8 @@ def fill(template: str, values: dict[str, str]) -> str:
     if template.startswith("/v1/partnerships/{partnership}/members/"):
         values = {**values, "cluster": values["member"]}
     _, path_format, convertors = compile_path(template)
-    path = path_format.format(**{name: values[name] for name in convertors})
-    # A feed reader's URL carries the feed's token.
-    return f"{path}?token={values['feed_token']}" if template.endswith("/feed.atom") else path
+    query = QUERIES.get(template, "").format(**values)
+    return path_format.format(**{name: values[name] for name in convertors}) + query
 
 
 def comparable(headers) -> dict[str, str]:

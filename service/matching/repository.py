@@ -100,7 +100,7 @@ ORDER BY score DESC, id DESC
 """
 
 ARRAYS = {"sectors": String, "complements": String, "markets": String, "countries": String, "filter_sectors": String,
-          "filter_markets": String, "excluded": Uuid}
+          "filter_markets": String, "excluded": Uuid, "candidates": Uuid}
 
 
 @dataclass
@@ -176,4 +176,18 @@ async def matches(session: AsyncSession, kind: str, profile: Seeker, query: Matc
         if len(rows) == query.limit + 1 and rows[-1].score > _unshared_ceiling(kind, profile):
             return rows
     stmt, params = _statement(kind, query, cursor, ANY_OVERLAP)
+    return list(await session.execute(stmt, params | values))
+
+
+async def among(
+    session: AsyncSession, profile: Seeker, candidates: list[uuid.UUID], limit: int,
+) -> list[Row[*tuple[Any, ...]]]:
+    """Matches for a cluster among these candidates only (the other participants of a
+    mission), best first, scored as every cluster match is."""
+    stmt, params = _statement("cluster", MatchQuery(), None, "c.id = ANY(:candidates)")
+    values = {
+        "sectors": profile.sectors, "complements": profile.complements, "markets": profile.markets,
+        "excluded": profile.excluded, "limit": limit, "country": profile.country, "region": profile.region,
+        "candidates": candidates,
+    }
     return list(await session.execute(stmt, params | values))

@@ -26,18 +26,19 @@ def cursor_scope(kind: str, seeker_id: uuid.UUID) -> str:
     return f"matches of {kind} {seeker_id}"
 
 
+def _match(r: repository.MatchRow) -> Match:
+    return Match(
+        cluster={"id": r.id, "slug": r.slug, "name": r.name, "acronym": r.acronym, "country": r.country},
+        score=r.score,
+        reasons={
+            "shared_sectors": r.shared_sectors, "complementary_sectors": r.complementary_sectors,
+            "shared_target_markets": r.shared_target_markets, "location": r.location,
+        },
+    )
+
+
 def _page(rows: list[repository.MatchRow], query: MatchQuery, sort: Sort, scope: str) -> Page[Match]:
-    items = [
-        Match(
-            cluster={"id": r.id, "slug": r.slug, "name": r.name, "acronym": r.acronym, "country": r.country},
-            score=r.score,
-            reasons={
-                "shared_sectors": r.shared_sectors, "complementary_sectors": r.complementary_sectors,
-                "shared_target_markets": r.shared_target_markets, "location": r.location,
-            },
-        )
-        for r in rows[: query.limit]
-    ]
+    items = [_match(r) for r in rows[: query.limit]]
     cursor = None
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
@@ -66,3 +67,11 @@ async def for_opportunity(session: AsyncSession, ref: str, query: MatchQuery) ->
     except ValueError:
         opportunity_id = None
     return await _matches(session, "opportunity", opportunity_id, query, ref)
+
+
+async def among(session: AsyncSession, cluster_id: uuid.UUID, candidates: list[uuid.UUID], limit: int) -> list[Match]:
+    """The candidates that match this cluster, best first, with the reasons."""
+    profile = await repository.seeker(session, "cluster", cluster_id)
+    if profile is None or not candidates:
+        return []
+    return [_match(r) for r in await repository.among(session, profile, candidates, limit)]

@@ -7,6 +7,14 @@ from service.models.bulk import BulkIdempotencyKey, BulkJob, BulkUpload
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.event import Event, EventConsumer
+from service.models.meeting import (
+    AgendaToken,
+    Meeting,
+    MeetingAvailability,
+    MeetingRequest,
+    MeetingSession,
+    MeetingSetup,
+)
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
 from service.models.opportunity import Opportunity
 from service.models.partnership import Partnership, PartnershipMember
@@ -17,7 +25,9 @@ from service.models.target_market import MarketProfile
 from service.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload", "CalendarSource", "Cluster", "Event", "EventConsumer",
-    "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
-    "PartnershipMember", "SavedSearch", "SavedSearchMatch", "Sector", "ServiceSecret", "Webhook", "WebhookDelivery",
+    "AgendaToken", "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload",
+    "CalendarSource", "Cluster", "Event", "EventConsumer", "IdempotencyRecord", "MarketProfile", "Meeting",
+    "MeetingAvailability", "MeetingRequest", "MeetingSession", "MeetingSetup", "Mission", "MissionOrganiser",
+    "MissionParticipant", "Opportunity", "Partnership", "PartnershipMember", "SavedSearch", "SavedSearchMatch", "Sector",
+    "ServiceSecret", "Webhook", "WebhookDelivery",
 ]

@@ -1,0 +1,98 @@
+"""Running the scheduler for a mission and publishing its result. Never commits.
+
+The problem is built from the accepted requests, the participants' availability and the
+sessions' slots; the solver runs in a worker thread so the event loop keeps serving while it
+searches (for at most MEETINGS__SCHEDULE_SECONDS). The setup row stays locked meanwhile, so
+two runs for one mission follow each other instead of both writing a schedule.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Hashable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.access.principal import Write
+from service.config import MeetingSettings
+from service.errors import Conflict
+from service.kit.lookup import flush
+from service.meetings import repository, scheduler
+from service.meetings.schemas import LeftOut, Published, ScheduleIn, ScheduleResult
+from service.meetings.service import RECORDED, check_organiser, meeting_schema, mission, slots
+from service.models import Cluster, Meeting, MeetingSession
+from service.models import MeetingSetup as SetupRow
+
+
+def _available(
+    availability: dict[uuid.UUID, list[str]], items: list[tuple[datetime, datetime, str]],
+) -> dict[scheduler.Party, frozenset[scheduler.Slot]]:
+    """Each participant that named its sessions: the slots in them (others: every slot)."""
+    return {
+        cluster: frozenset(i for i, (_, _, name) in enumerate(items) if name in names)
+        for cluster, names in availability.items()
+    }
+
+
+async def _problem(
+    session: AsyncSession, mission_id: uuid.UUID, setup: SetupRow, sessions: Sequence[MeetingSession], keep: bool,
+) -> tuple[scheduler.Problem, list[tuple[datetime, datetime, str]]]:
+    items = slots(setup, sessions)
+    accepted = await repository.requests(session, mission_id, status="accepted")
+    by_start = {start: i for i, (start, _, _) in enumerate(items)}
+    published: dict[Hashable, scheduler.Placed] = {
+        m.request_id: scheduler.Placed(by_start[m.starts_at], m.table_number)
+        for m, *_ in await repository.meetings(session, mission_id, statuses=("published",))
+        if keep and m.starts_at in by_start
+    }
+    problem = scheduler.Problem(
+        slots=tuple(range(len(items))),
+        tables=setup.tables,
+        requests=scheduler.requests_of((r.id, r.from_cluster_id, r.to_cluster_id) for r, _, _ in accepted),
+        available=_available(await repository.availability(session, mission_id), items),
+        published=published,
+    )
+    return problem, items
+
+
+async def run(
+    session: AsyncSession, ref: str, data: ScheduleIn, write: Write, settings: MeetingSettings, today: date,
+) -> ScheduleResult:
+    row = await mission(session, ref, today)
+    check_organiser(write.principal, row)
+    setup = await repository.setup(session, row.id, for_update=True)
+    if setup is None:
+        raise Conflict(f"Mission {row.id} has no meeting setup yet (PUT its meeting-setup first).")
+    if await repository.count_meetings(session, row.id, RECORDED):
+        raise Conflict("Meetings of this mission are already recorded as held or no-show; the schedule is final.")
+    keep = data.reschedule == "unpublished"
+    problem, items = await _problem(session, row.id, setup, await repository.sessions(session, row.id), keep)
+    try:
+        result = await asyncio.to_thread(scheduler.schedule, problem, time_limit=settings.schedule_seconds)
+    except scheduler.Infeasible as error:
+        raise Conflict(f"The published meetings cannot all stay: {error}.") from None
+    await repository.drop_meetings(session, row.id, ("scheduled",) if keep else ("scheduled", "published"))
+    await flush(session)
+    session.add_all(
+        Meeting(mission_id=row.id, request_id=request_id, starts_at=items[place.slot][0], ends_at=items[place.slot][1],
+                table_number=place.table)
+        for request_id, place in result.placed.items() if request_id not in problem.published
+    )
+    await flush(session)
+    meetings = await repository.meetings(session, row.id)
+    accepted: dict[Hashable, tuple[Cluster, Cluster]] = {r.id: (asking, asked) for r, asking, asked in await repository.requests(session, row.id, status="accepted")}
+    return ScheduleResult(
+        scheduled=len(result.placed),
+        meetings=[meeting_schema(*m) for m in meetings],
+        left_out=[LeftOut.model_validate({"request_id": rid, "clusters": list(accepted[rid]), "reason": reason})
+                  for rid, reason in result.unplaced.items()],
+        upper_bound=result.upper_bound,
+        optimal=result.optimal,
+        seconds=round(result.seconds, 3),
+    )
+
+
+async def publish(session: AsyncSession, ref: str, write: Write, today: date) -> Published:
+    row = await mission(session, ref, today)
+    check_organiser(write.principal, row)
+    return Published(published=await repository.publish(session, row.id))
