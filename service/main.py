@@ -49,7 +49,8 @@ Conventions: JSON bodies; errors as `application/problem+json` (RFC 9457); lists
 `{"items": [...], "next_cursor": ...}` with keyset paging; `ETag` on reads, `If-Match` on
 writes (412 when stale), `If-None-Match` on reads (304); PATCH merges top-level fields.
 `HEAD` is served wherever `GET` is (same status and headers, no body), though not listed
-as an operation of its own.
+as an operation of its own. No text may contain a NUL character (U+0000): PostgreSQL cannot
+store one, so such a value answers 422.
 """
 
 def operation_id(route: APIRoute) -> str:
