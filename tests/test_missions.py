@@ -35,6 +35,15 @@ async def test_create_mission_with_organisers(client):
     assert (await client.get(f"/v1/missions/{mission['id']}")).json() == mission
 
 
+async def test_a_change_of_organisers_alone_is_a_new_sequence(client):
+    first, second = [await factories.create(client, "/v1/clusters", factories.cluster()) for _ in range(2)]
+    mission = await factories.create(client, "/v1/missions", factories.mission(organisers={"clusters": [first["slug"]]}))
+    changed = await client.patch(f"/v1/missions/{mission['id']}", json={"organisers": {"clusters": [second["slug"]]}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["sequence"] == mission["sequence"] + 1
+    assert changed.json()["updated_at"] > mission["updated_at"]
+
+
 @pytest.mark.parametrize(
     ("fields", "location"),
     [

@@ -4,6 +4,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
@@ -184,6 +185,9 @@ async def replace(
         row.organisers = []
         await flush(session)
         row.organisers = organisers
+        # The organisers are rows of their own: touch the mission's, so that its version
+        # (the iCalendar SEQUENCE) and updated_at move as for any other change.
+        row.updated_at = func.statement_timestamp()
     await flush(session, duplicate=_duplicate(data))
     after = await _reloaded(session, row.id, today)
     if after != before:
