@@ -7,6 +7,7 @@ from service.models.bulk import BulkIdempotencyKey, BulkJob
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.event import Event, EventConsumer
+from service.models.interest import Interest
 from service.models.mission import Mission, MissionOrganiser, MissionParticipant
 from service.models.opportunity import Opportunity
 from service.models.partnership import Partnership, PartnershipMember
@@ -16,6 +17,6 @@ from service.models.target_market import MarketProfile
 
 __all__ = [
     "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "CalendarSource", "Cluster", "Event", "EventConsumer",
-    "IdempotencyRecord", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
+    "IdempotencyRecord", "Interest", "MarketProfile", "Mission", "MissionOrganiser", "MissionParticipant", "Opportunity", "Partnership",
     "PartnershipMember", "Sector", "ServiceSecret",
 ]
