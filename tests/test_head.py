@@ -16,7 +16,9 @@ PER_REQUEST_HEADERS = {"date", "x-request-id", "ratelimit", "ratelimit-policy"}
 CHANGING_BODIES = {"/metrics"}
 # No record of these exists in the demo data: HEAD must answer the GET's 404.
 IDENTITY = {"Accept-Encoding": "identity"}
-NOT_IN_DEMO = {"/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}"}
+NOT_IN_DEMO = {
+    "/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}", "/v1/opportunities/{opportunity}/interests/{interest}",
+}
 
 
 def get_paths(app) -> list[str]:
@@ -65,6 +67,7 @@ async def path_values(demo_loaded, client) -> dict[str, str]:
         "resource": "clusters",
         "source": "00000000-0000-4000-8000-000000000000",
         "job": "00000000-0000-4000-8000-000000000000",
+        "interest": "00000000-0000-4000-8000-000000000000",
     }
 
 
