@@ -23,6 +23,7 @@ from service.clusters.router import router as clusters_router
 from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
 from service.events.router import router as events_router
+from service.interests.router import router as interests_router
 from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
@@ -62,8 +63,8 @@ def operation_id(route: APIRoute) -> str:
 V1_ROUTERS = (
     access_router, clusters_router, partnerships_router, sectors_router, markets_router,
     calendar_feeds,  # before missions: /missions/{id}.ics must win over /missions/{id}
-    missions_router, agreements_router, calendar_sources, opportunities_router, matching_router, bulk_router,
-    events_router, webhooks_router, saved_searches_router, meetings_router, partnership_funnels,
+    missions_router, agreements_router, calendar_sources, opportunities_router, interests_router, matching_router,
+    bulk_router, events_router, webhooks_router, saved_searches_router, meetings_router, partnership_funnels,
 )
 
 

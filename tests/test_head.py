@@ -19,7 +19,7 @@ IDENTITY = {"Accept-Encoding": "identity"}
 NOT_IN_DEMO = {
     "/v1/calendar-sources/{source}", "/v1/bulk-jobs/{job}", "/v1/webhooks/{webhook}", "/v1/webhooks/{webhook}/deliveries",
     "/v1/missions/{mission}/meeting-setup", "/v1/missions/{mission}/meeting-requests/{meeting_request}",
-    "/v1/agendas/{token}.ics",
+    "/v1/agendas/{token}.ics", "/v1/opportunities/{opportunity}/interests/{interest}",
 }
 # Reads whose query names something: filled in from the demo's values.
 QUERIES = {
@@ -80,6 +80,7 @@ async def path_values(demo_loaded, client) -> dict[str, str]:
         "feed_token": saved["feed"]["token"],
         "meeting_request": "00000000-0000-4000-8000-000000000000",
         "token": "not-a-token",
+        "interest": "00000000-0000-4000-8000-000000000000",
     }
 
 

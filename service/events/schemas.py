@@ -6,13 +6,15 @@ from pydantic import BaseModel, Field
 from service.kit.http import MAX_PAGE_SIZE
 from service.kit.schemas import InputModel
 
-# Every type an event can have: `<resource>.<created|updated|deleted>`, and the alerts.
+# Every type an event can have: `<resource>.<created|updated|deleted>`, an interest's
+# answers, and the alerts.
 EventType = Literal[
     "cluster.created", "cluster.updated", "cluster.deleted",
     "partnership.created", "partnership.updated", "partnership.deleted",
     "mission.created", "mission.updated", "mission.deleted",
     "agreement.created", "agreement.updated", "agreement.deleted",
     "opportunity.created", "opportunity.updated", "opportunity.deleted",
+    "interest.created", "interest.accepted", "interest.declined", "interest.withdrawn",
     "saved_search.matched",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

@@ -7,6 +7,7 @@ from service.models.bulk import BulkIdempotencyKey, BulkJob, BulkUpload
 from service.models.calendar_source import CalendarSource
 from service.models.cluster import Cluster
 from service.models.event import Event, EventConsumer
+from service.models.interest import Interest
 from service.models.meeting import (
     AgendaToken,
     Meeting,
@@ -26,7 +27,7 @@ from service.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "AgendaToken", "Agreement", "AgreementParty", "ApiKey", "Base", "BulkIdempotencyKey", "BulkJob", "BulkUpload",
-    "CalendarSource", "Cluster", "Event", "EventConsumer", "IdempotencyRecord", "MarketProfile", "Meeting",
+    "CalendarSource", "Cluster", "Event", "EventConsumer", "IdempotencyRecord", "Interest", "MarketProfile", "Meeting",
     "MeetingAvailability", "MeetingRequest", "MeetingSession", "MeetingSetup", "Mission", "MissionOrganiser",
     "MissionParticipant", "Opportunity", "Partnership", "PartnershipMember", "SavedSearch", "SavedSearchMatch", "Sector",
     "ServiceSecret", "Webhook", "WebhookDelivery",
