@@ -140,7 +140,7 @@ async def test_an_event_meant_for_one_key_is_listed_to_that_key_and_admins_only(
             start = await end_of_feed(client)
             async with async_sessionmaker(engine)() as session:
                 owner = uuid.UUID(made[0]["id"])
-                await repository.add(session, "saved_search.matched", uuid.uuid4(), None, {"for": "owner"}, audience=owner)
+                await repository.add(session, "cluster.updated", uuid.uuid4(), None, {"for": "owner"}, audience=owner)
                 await repository.add(session, "cluster.updated", uuid.uuid4(), 1, {"for": "everyone"})
                 await session.commit()
             await read(client, start, 2)
