@@ -6,23 +6,10 @@ import time
 
 import pytest
 
-from service.events import service as events
-from service.opportunities.schemas import Opportunity
 from tests import factories
 from tests.ops.conftest import WorkerProcess, admin_key_in, live_client, live_settings, url_text
 
 pytestmark = pytest.mark.slow
-
-
-async def announced(client, opportunity: dict, type_: str) -> None:
-    """Make sure the change has its event in the feed: written here, the way the service
-    writes it, when the service did not write one itself."""
-    feed = (await client.get("/v1/events", params={"type": type_, "limit": 200})).json()["items"]
-    if any(e["resource_id"] == opportunity["id"] and e["data"] == opportunity for e in feed):
-        return
-    async with client.app.state.sessionmaker() as session:
-        await events.record(session, type_, Opportunity.model_validate(opportunity))
-        await session.commit()
 
 
 async def alerts(client) -> list[dict]:
@@ -51,9 +38,7 @@ async def wait_for_alert(client, opportunity_id: str, timeout: float = 90.0) -> 
 
 
 async def create_opportunity(client, **fields) -> dict:
-    created = await factories.create(client, "/v1/opportunities", factories.opportunity(deadline=None, **fields))
-    await announced(client, created, "opportunity.created")
-    return created
+    return await factories.create(client, "/v1/opportunities", factories.opportunity(deadline=None, **fields))
 
 
 async def test_a_worker_announces_each_new_match_once(live_database, tmp_path):
@@ -72,7 +57,7 @@ async def test_a_worker_announces_each_new_match_once(live_database, tmp_path):
             assert mine[0]["saved_search_id"] == us["id"] and mine[0]["opportunity"]["title"] == "Quantum sensing partners"
 
             changed = await client.patch(f"/v1/opportunities/{matching['id']}", json={"summary": "Still quantum, still the US."})
-            await announced(client, changed.json(), "opportunity.updated")
+            assert changed.status_code == 200
             # Events are dispatched in feed order: once a later change is announced, the update was seen.
             later = await create_opportunity(client, title="Quantum computing offer", countries=["US", "JP"])
             found = await wait_for_alert(client, later["id"])
