@@ -11,13 +11,19 @@ moment; the solver's own bound is reported beside the result, so the gap is meas
 claimed. Pure computation: no database, no I/O.
 """
 
+from __future__ import annotations
+
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ortools.graph.python import max_flow
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+# OR-Tools is imported where it is used: loading it costs a process about 65 MB, which every
+# API process would carry from its start though few ever schedule a mission.
 
 Party = Hashable
 Slot = int
@@ -102,6 +108,8 @@ def _fractional_b_matching(problem: Problem, placeable: list[Request]) -> int:
     """Meetings possible if each party only had to stay within its number of free slots (and
     each request were met at most once): a maximum flow on the double cover of the request
     graph, halved. Slot consistency is ignored, so it bounds every real schedule from above."""
+    from ortools.graph.python import max_flow
+
     flow = max_flow.SimpleMaxFlow()
     index: dict[Party, int] = {}
     for r in placeable:
@@ -126,6 +134,8 @@ def _fractional_b_matching(problem: Problem, placeable: list[Request]) -> int:
 def _model(problem: Problem, fixed: dict[Hashable, Slot], hint: dict[Hashable, Slot]) -> tuple[
     cp_model.CpModel, dict[tuple[Hashable, Slot], cp_model.IntVar]
 ]:
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x: dict[tuple[Hashable, Slot], cp_model.IntVar] = {}
     by_party_slot: dict[tuple[Party, Slot], list[cp_model.IntVar]] = defaultdict(list)
@@ -248,6 +258,8 @@ def _solve(
     """CP-SAT from the greedy schedule; its slots and the tighter of the two bounds."""
     model, x = _model(problem, fixed, hint)
     model.add(sum(x.values()) <= bound)
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
