@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from service.kit.countries import country_name
+from service.kit.ical import add_timezones
 from service.missions.schemas import Mission
 
 PRODID = "-//Partnership Opportunity API//Missions//EN"
@@ -128,6 +129,6 @@ def calendar(
         cal.add_component(mission_event(mission, sector_names))
         if include_deadlines and mission.application_deadline:
             cal.add_component(deadline_event(mission, mission.application_deadline))
-    cal.add_missing_timezones()
+    add_timezones(cal)
     content: bytes = cal.to_ical()
     return content

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from service.kit.ical import add_timezones
 from service.models import Cluster, Meeting, MeetingRequest, Mission
 
 PRODID = "-//Partnership Opportunity API//Meetings//EN"
@@ -52,5 +53,5 @@ def agenda(mission: Mission, own: Cluster, rows: Sequence[tuple[Meeting, Meeting
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     for row in rows:
         cal.add_component(_event(mission, row, own, zone))
-    cal.add_missing_timezones()
+    add_timezones(cal)
     return bytes(cal.to_ical())
