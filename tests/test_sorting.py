@@ -4,6 +4,7 @@ import pytest
 
 from service.calendar import repository as calendar_sources
 from service.clusters import repository as clusters
+from service.interests import repository as interests
 from service.kit.pagination import sort_tokens
 from tests import factories
 from tests.documented import document
@@ -24,6 +25,7 @@ def test_sort_enums_come_from_the_field_table():
     enums = sort_enums()
     assert enums["/v1/clusters"] == list(sort_tokens(clusters.SORTS))
     assert enums["/v1/calendar-sources"] == list(sort_tokens(calendar_sources.SORTS))
+    assert enums["/v1/opportunities/{opportunity}/interests"] == list(sort_tokens(interests.SORTS))
     assert "-partnership_count" in enums["/v1/target-markets"]
     assert enums["/v1/clusters/{cluster}/matches"] == ["-score"]  # matches are ranked best first only
     lists = {p for p, ops in document()["paths"].items() if "get" in ops and "{" not in p.rsplit("/", 1)[-1]}

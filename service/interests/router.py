@@ -9,7 +9,6 @@ from service.interests.schemas import (
     Interest,
     InterestCreate,
     InterestPatch,
-    InterestQuery,
     InterestSummary,
     OpportunityFunnel,
 )
@@ -40,7 +39,7 @@ async def create_interest(
 @router.get("/{opportunity}/interests", response_model=Page[Interest], summary="List the interests in an opportunity that you may see")
 async def list_interests(
     session: SessionDep, principal: PrincipalDep, clock: ClockDep, request: Request, response: Response,
-    opportunity: OpportunityRef, query: Annotated[InterestQuery, Query()],
+    opportunity: OpportunityRef, query: Annotated[service.InterestListQuery, Query()],
 ) -> Response:
     """The poster sees every interest; a sender its own; anyone else an empty list (the
     counts are public: `/interests/summary`, `/funnel`). Oldest first."""

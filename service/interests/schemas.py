@@ -56,9 +56,8 @@ class InterestEvent(OutputModel):
 
 
 class InterestQuery(ListQuery):
-    sort: Literal["created_at", "-created_at"] | None = Field(
-        None, description="Sort order; a `-` prefix sorts descending. Default: `created_at`.",
-    )
+    """`sort` is added at run time from the repository's sort fields (see service.InterestListQuery)."""
+
     status: list[InterestStatus] = Field(default_factory=list, max_length=4, description="Only interests in these statuses.")
 
 

@@ -9,6 +9,7 @@ cluster sees none: it learns only the counts, which are public.
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +29,7 @@ from service.interests.schemas import (
     OpportunityFunnel,
 )
 from service.kit.lookup import flush, resolve
-from service.kit.pagination import Page, parse_sort
+from service.kit.pagination import Page, parse_sort, sortable
 from service.kit.repository import id_or_404, not_found
 from service.models import Cluster, Opportunity
 from service.models import Interest as InterestRow
@@ -36,6 +37,12 @@ from service.opportunities import repository as opportunities
 from service.partnerships.repository import coordinated_by
 
 DEFAULT_SORT = "created_at"
+# The list query as the route takes it: `sort` is the enum of the repository's sort fields,
+# made at run time, so a type checker sees the query it extends (as for every other list).
+if TYPE_CHECKING:
+    InterestListQuery = InterestQuery
+else:
+    InterestListQuery = sortable(InterestQuery, repository.SORTS, DEFAULT_SORT)
 
 # Who may move an interest to each status, and from which one. Declined and withdrawn are
 # final (the sender may send a new interest); accepted is final too: contacts have been
