@@ -6,8 +6,8 @@ from pydantic import BaseModel, Field
 from service.kit.http import MAX_PAGE_SIZE
 from service.kit.schemas import InputModel
 
-# Every type an event can have: `<resource>.<created|updated|deleted>`, an interest's
-# answers, and the alerts.
+# Every type an event can have: `<resource>.<created|updated|deleted>`, an interest's and a
+# meeting request's answers, what becomes of a mission's meetings, and the alerts.
 EventType = Literal[
     "cluster.created", "cluster.updated", "cluster.deleted",
     "partnership.created", "partnership.updated", "partnership.deleted",
@@ -15,6 +15,8 @@ EventType = Literal[
     "agreement.created", "agreement.updated", "agreement.deleted",
     "opportunity.created", "opportunity.updated", "opportunity.deleted",
     "interest.created", "interest.accepted", "interest.declined", "interest.withdrawn",
+    "meeting_request.created", "meeting_request.accepted", "meeting_request.declined", "meeting_request.withdrawn",
+    "meeting.scheduled", "meeting.published", "meeting.held", "meeting.no_show", "meeting.cancelled",
     "saved_search.matched",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

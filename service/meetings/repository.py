@@ -111,8 +111,6 @@ def _meetings() -> Select[Meeting, MeetingRequest, Cluster, Cluster]:
     )
 
 
-
-
 async def meetings(
     session: AsyncSession, mission_id: uuid.UUID, *, clusters: Sequence[uuid.UUID] = (),
     statuses: Sequence[str] | None = None,
@@ -142,19 +140,25 @@ async def count_meetings(session: AsyncSession, mission_id: uuid.UUID, statuses:
     return int(await session.scalar(stmt) or 0)
 
 
-async def drop_meetings(session: AsyncSession, mission_id: uuid.UUID, statuses: Sequence[str]) -> None:
-    await session.execute(delete(Meeting).where(Meeting.mission_id == mission_id, Meeting.status.in_(statuses)))
+async def drop_meetings(session: AsyncSession, mission_id: uuid.UUID, statuses: Sequence[str]) -> list[Meeting]:
+    """Delete the mission's meetings in statuses; the meetings deleted, as they were."""
+    stmt = (
+        delete(Meeting).where(Meeting.mission_id == mission_id, Meeting.status.in_(statuses))
+        .returning(Meeting).execution_options(synchronize_session=False)
+    )
+    return list(await session.scalars(stmt))
 
 
-async def publish(session: AsyncSession, mission_id: uuid.UUID) -> int:
-    """Mark every scheduled meeting published; how many were."""
+async def publish(session: AsyncSession, mission_id: uuid.UUID) -> list[Meeting]:
+    """Mark every scheduled meeting published; the meetings that were, as they now are."""
     rows = await session.scalars(
         update(Meeting)
         .where(Meeting.mission_id == mission_id, Meeting.status == "scheduled")
         .values(status="published", version=Meeting.version + 1, updated_at=func.statement_timestamp())
-        .returning(Meeting.id)
+        .returning(Meeting)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return len(list(rows))
+    return list(rows)
 
 
 async def put_token(session: AsyncSession, mission_id: uuid.UUID, cluster_id: uuid.UUID, token_hash: str) -> None:

@@ -17,7 +17,7 @@ from service.access.principal import Write
 from service.config import MeetingSettings
 from service.errors import Conflict
 from service.kit.lookup import flush
-from service.meetings import repository, scheduler
+from service.meetings import feed, repository, scheduler
 from service.meetings.schemas import LeftOut, Published, ScheduleIn, ScheduleResult
 from service.meetings.service import RECORDED, check_organiser, meeting_schema, mission, slots
 from service.models import Cluster, Meeting, MeetingSession
@@ -71,14 +71,17 @@ async def run(
         result = await asyncio.to_thread(scheduler.schedule, problem, time_limit=settings.schedule_seconds)
     except scheduler.Infeasible as error:
         raise Conflict(f"The published meetings cannot all stay: {error}.") from None
-    await repository.drop_meetings(session, row.id, ("scheduled",) if keep else ("scheduled", "published"))
+    dropped = await repository.drop_meetings(session, row.id, ("scheduled",) if keep else ("scheduled", "published"))
     await flush(session)
-    session.add_all(
+    placed = [
         Meeting(mission_id=row.id, request_id=request_id, starts_at=items[place.slot][0], ends_at=items[place.slot][1],
                 table_number=place.table)
         for request_id, place in result.placed.items() if request_id not in problem.published
-    )
+    ]
+    session.add_all(placed)
     await flush(session)
+    await feed.meetings_cancelled(session, dropped)
+    await feed.meetings_became(session, "scheduled", placed)
     meetings = await repository.meetings(session, row.id)
     accepted: dict[Hashable, tuple[Cluster, Cluster]] = {r.id: (asking, asked) for r, asking, asked in await repository.requests(session, row.id, status="accepted")}
     return ScheduleResult(
@@ -95,4 +98,6 @@ async def run(
 async def publish(session: AsyncSession, ref: str, write: Write, today: date) -> Published:
     row = await mission(session, ref, today)
     check_organiser(write.principal, row)
-    return Published(published=await repository.publish(session, row.id))
+    published = await repository.publish(session, row.id)
+    await feed.meetings_became(session, "published", published)
+    return Published(published=len(published))

@@ -130,6 +130,15 @@ class MeetingRequest(OutputModel):
     updated_at: datetime
 
 
+class MeetingRequestEvent(OutputModel):
+    """What the public change feed says of a meeting request: ids and status; no message,
+    not even who asked whom."""
+
+    id: uuid.UUID
+    mission_id: uuid.UUID
+    status: RequestStatus
+
+
 class MeetingRequestQuery(InputModel):
     cluster: Reference | None = Field(None, description="Only requests this cluster sent or received.")
     status: RequestStatus | None = None
@@ -143,6 +152,16 @@ class Meeting(OutputModel):
     table: int
     status: MeetingStatus
     clusters: list[ClusterRefOut] = Field(description="The asking cluster, then the one asked.")
+
+
+class MeetingEvent(OutputModel):
+    """What the public change feed says of a meeting: ids and status; not who meets, nor when
+    or where. A cancelled meeting's status is the one it had."""
+
+    id: uuid.UUID
+    mission_id: uuid.UUID
+    request_id: uuid.UUID
+    status: MeetingStatus
 
 
 class MeetingQuery(InputModel):

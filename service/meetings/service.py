@@ -18,7 +18,7 @@ from service.access.principal import Principal, Write
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.kit.lookup import flush, resolve
 from service.kit.repository import id_or_404, not_found, or_404
-from service.meetings import repository
+from service.meetings import feed, repository
 from service.meetings.schemas import (
     Availability,
     AvailabilityIn,
@@ -133,7 +133,7 @@ async def put_setup(session: AsyncSession, ref: str, data: MeetingSetupIn, write
         raise InvalidInput.field("body.sessions", "every session holds at least one meeting of meeting_minutes")
     if sum(counts) > MAX_SLOTS:
         raise InvalidInput.field("body.sessions", f"the sessions hold more than {MAX_SLOTS} slots; use longer meetings")
-    await repository.drop_meetings(session, row.id, ("scheduled",))
+    await feed.meetings_cancelled(session, await repository.drop_meetings(session, row.id, ("scheduled",)))
     if setup is None:
         setup = SetupRow(mission_id=row.id)
         session.add(setup)
@@ -186,6 +186,7 @@ async def create_request(session: AsyncSession, ref: str, data: MeetingRequestIn
     session.add(request)
     await flush(session, duplicate="A pending or accepted meeting request already joins these two clusters.")
     await session.refresh(request)
+    await feed.request_changed(session, request)
     return request_schema(request, asking, asked)
 
 
@@ -247,6 +248,7 @@ async def update_request(
         await _cancel_meeting(session, request)
     request.status = data.status
     await flush(session)
+    await feed.request_changed(session, request)
     return request_schema(request, asking, asked)
 
 
@@ -255,6 +257,7 @@ async def _cancel_meeting(session: AsyncSession, request: RequestRow) -> None:
     if meeting is not None and meeting.status in RECORDED:
         raise Conflict("The meeting of this request is recorded as held or no-show; it can no longer be withdrawn.")
     if meeting is not None:
+        await feed.meetings_cancelled(session, [meeting])
         await session.delete(meeting)
 
 
@@ -291,8 +294,10 @@ async def update_meeting(session: AsyncSession, ref: str, meeting_ref: str, data
     meeting = found[0]
     if meeting.status != data.status and (meeting.status, data.status) not in RECORDINGS:
         raise Conflict(f"A {meeting.status} meeting cannot be marked {data.status} (publish the schedule first).")
-    meeting.status = data.status
-    await flush(session)
+    if meeting.status != data.status:
+        meeting.status = data.status
+        await flush(session)
+        await feed.meetings_became(session, meeting.status, [meeting])
     # Once meetings are recorded the outcomes are counted, not typed in.
     row.bilateral_meetings = await repository.count_meetings(session, row.id, ("held",))
     row.agreements_signed = await repository.signed_agreements(session, row.id)
