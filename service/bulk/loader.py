@@ -175,9 +175,10 @@ class _Checked:
 async def _check(conn: asyncpg.Connection, resource: Resource, rows: Rows, cap: int) -> _Checked:
     duplicates, duplicate_errors = await staging.reject_duplicates(conn, resource, cap)
     unknown, reference_errors = await staging.resolve_references(conn, resource, cap)
+    guarded, guard_errors = await staging.reject_guarded(conn, resource, cap)
     rejected = rows.rejected + await staging.rejected_count(conn)
-    errors = sorted(rows.errors + duplicate_errors + reference_errors, key=lambda e: e.line)
-    return _Checked(rejected, errors, rows.error_count + duplicates + unknown)
+    errors = sorted(rows.errors + duplicate_errors + reference_errors + guard_errors, key=lambda e: e.line)
+    return _Checked(rejected, errors, rows.error_count + duplicates + unknown + guarded)
 
 
 def _record_outcomes(resource: str, applied: bool, created: int, updated: int, unchanged: int, rejected: int) -> None:

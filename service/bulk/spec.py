@@ -60,6 +60,17 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A rule about a change to a stored record that the row alone cannot show: `breaks` is
+    an SQL condition over the staged row `s` and the stored one `t` (same key) that rejects
+    the row, with `message` at `field`."""
+
+    field: str
+    breaks: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Children:
     """Child rows (members, organisers, parties) merged after their parents.
 
@@ -93,6 +104,7 @@ class Resource:
     key_required: bool = False  # the key is optional in the create schema but bulk needs it
     normalise_key: Callable[[str], str] | None = None  # for the key of a row that failed validation
     sector_fields: tuple[str, ...] = ()  # fields holding sector codes, checked against the vocabulary
+    guards: tuple[Guard, ...] = ()  # rules a row changing a stored record must keep
     event: str | None = None  # the change feed's name for a record (`cluster`: cluster.created...); none: no events
 
     @cached_property

@@ -91,6 +91,28 @@ async def reject_duplicates(conn: Connection, resource: Resource, cap: int) -> t
     return (rows[0]["total"] if rows else 0), errors
 
 
+async def reject_guarded(conn: Connection, resource: Resource, cap: int) -> tuple[int, list[RowError]]:
+    """Reject every row still standing that would change its stored record against one of
+    the resource's guards (the first it breaks is reported)."""
+    total, errors = 0, []
+    for guard in resource.guards:
+        rows = await conn.fetch(
+            f"""
+            WITH broken AS (
+                SELECT s.line FROM {STAGE} s JOIN {resource.table} t ON t.{resource.key} = s.{resource.key}
+                WHERE s.ok AND NOT EXISTS (SELECT FROM bulk_rejected r WHERE r.line = s.line) AND ({guard.breaks})
+            ), marked AS (
+                INSERT INTO bulk_rejected (line) SELECT line FROM broken ON CONFLICT DO NOTHING
+            )
+            SELECT line, count(*) OVER () AS total FROM broken ORDER BY line LIMIT $1
+            """,
+            cap,
+        )
+        total += rows[0]["total"] if rows else 0
+        errors += [RowError(line=r["line"], field=guard.field, message=guard.message) for r in rows]
+    return total, errors
+
+
 async def resolve_references(conn: Connection, resource: Resource, cap: int) -> tuple[int, list[RowError]]:
     """Map every natural key rows name to an id (`ref_<name>`) and reject rows naming
     unknown ones, or the same record twice (once by key, once by id)."""

@@ -39,13 +39,14 @@ from service.models import Meeting as MeetingRow
 from service.models import MeetingRequest as RequestRow
 from service.models import MeetingSetup as SetupRow
 from service.models import Mission as MissionRow
+from service.models.meeting import RECORDED_STATUSES
 
 KIND = "mission"
 # The scheduler's model grows with requests x slots: a bound keeps one setup from asking it
 # for millions of variables (a large event has a few dozen slots).
 MAX_SLOTS = 1000
 # Meetings that have happened (or not): the schedule is history once one is recorded.
-RECORDED = ("held", "no-show")
+RECORDED = RECORDED_STATUSES
 
 
 async def mission(session: AsyncSession, ref: str, today: date) -> MissionRow:

@@ -3,16 +3,17 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Row, Select, or_, select
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, with_expression
 
 from service.kit import repository as kit
 from service.kit.filters import matches_text, overlaps
 from service.kit.pagination import Sort, SortField
 from service.missions import status
 from service.missions.schemas import MissionFilters, MissionQuery
-from service.models import Cluster, Mission, MissionOrganiser, MissionParticipant, Partnership
+from service.models import Agreement, Cluster, Meeting, Mission, MissionOrganiser, MissionParticipant, Partnership
+from service.models.meeting import RECORDED_STATUSES
 
 SORTS = {
     "starts_on": SortField(Mission.starts_on, date),
@@ -27,11 +28,29 @@ SORTS = {
 MissionWithStatus = Row[Mission, str]
 
 
+def _counted_once_recorded(count: ColumnElement[int]) -> ColumnElement[int | None]:
+    """count, for a mission with a meeting recorded as held or no-show; else null (the
+    stored figure stands). The bulk load's guard and export say the same in SQL text
+    (bulk/resources/missions.py)."""
+    recorded = exists().where(Meeting.mission_id == Mission.id, Meeting.status.in_(RECORDED_STATUSES))
+    return case((recorded, count), else_=None)
+
+
+def _count(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    return select(func.count()).where(*conditions).correlate(Mission).scalar_subquery()
+
+
+COUNTED_MEETINGS = _counted_once_recorded(_count(Meeting.mission_id == Mission.id, Meeting.status == "held"))
+COUNTED_AGREEMENTS = _counted_once_recorded(_count(Agreement.mission_id == Mission.id, Agreement.status == "signed"))
+
+
 def _select(today: date) -> Select[Mission, str]:
-    """Missions with their derived status and their organisers."""
+    """Missions with their derived status and outcomes, and their organisers."""
     return select(Mission, status.status(today).label("status")).options(
         selectinload(Mission.organisers).selectinload(MissionOrganiser.cluster),
         selectinload(Mission.organisers).selectinload(MissionOrganiser.partnership),
+        with_expression(Mission.counted_meetings, COUNTED_MEETINGS),
+        with_expression(Mission.counted_agreements, COUNTED_AGREEMENTS),
     )
 
 

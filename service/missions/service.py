@@ -40,6 +40,21 @@ else:
 
 
 OUTCOME_FIELDS = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
+# Outcomes the service counts rather than takes, once any meeting of the mission is recorded
+# held or no-show: meetings held, signed agreements linked to the mission. Only then, not
+# always: a mission run without the meeting module (most past ones) has no meetings to count,
+# and its figures, typed in from its report, would read as zero. Once counted, reads show the
+# count, a PATCH setting another figure answers 409, a calendar sync leaves them be, and a
+# bulk row with another figure is rejected (bulk/resources/missions.py).
+DERIVED = {"bilateral_meetings": "meetings held", "agreements_signed": "signed agreements linked to it"}
+
+
+def counted_outcomes(row: MissionRow) -> dict[str, int] | None:
+    """The derived outcomes, or None while no meeting is recorded (or the row was not read
+    through the repository, which counts them)."""
+    if row.counted_meetings is None or row.counted_agreements is None:
+        return None
+    return {"bilateral_meetings": row.counted_meetings, "agreements_signed": row.counted_agreements}
 
 
 def to_schema(row: MissionRow, status: str) -> Mission:
@@ -52,7 +67,7 @@ def to_schema(row: MissionRow, status: str) -> Mission:
             "partnerships": [o.partnership for o in organisers if o.partnership_id],
             "external": row.external_organiser,
         },
-        "outcomes": {name: getattr(row, name) for name in OUTCOME_FIELDS},
+        "outcomes": {name: getattr(row, name) for name in OUTCOME_FIELDS} | (counted_outcomes(row) or {}),
         "calendar": {"source_id": row.source_id, "uid": row.source_uid} if row.source_id else None,
         "sequence": row.version - 1,
     })
@@ -169,11 +184,37 @@ async def create(session: AsyncSession, data: MissionCreate, today: date, write:
     return created
 
 
+def _keeping_counted(row: MissionRow, data: MissionCreate) -> MissionCreate:
+    """data with the counted outcomes in place of its own, once they are counted."""
+    counted = counted_outcomes(row)
+    if counted is None:
+        return data
+    return data.model_copy(update={"outcomes": data.outcomes.model_copy(update=counted)})
+
+
+def _check_counted(row: MissionRow, patch: MissionPatch) -> None:
+    """409 for a PATCH that sets a counted outcome to anything but its count. One that leaves
+    it out of `outcomes` keeps the count (see replace)."""
+    counted = counted_outcomes(row)
+    changes = patch.model_dump(exclude_unset=True)
+    if counted is None or "outcomes" not in changes:
+        return
+    given = changes["outcomes"]
+    for name, value in counted.items():
+        if given.get(name, value) != value:
+            raise Conflict(
+                f"outcomes.{name} is derived: it is the number of {DERIVED[name]} ({value}) since meetings of "
+                f"this mission were recorded, and cannot be set. Leave it out of `outcomes`."
+            )
+
+
 async def replace(
     session: AsyncSession, row: MissionRow, data: MissionCreate, today: date, write: Write, before: Mission | None = None
 ) -> Mission:
     """Make a locked mission row equal to data; unchanged fields are not written. The event
-    is written unless the mission is the same as before (when given)."""
+    is written unless the mission is the same as before (when given). Counted outcomes stay
+    what they count, whatever data says (a calendar feed cannot know them)."""
+    data = _keeping_counted(row, data)
     await ensure_known(session, data.sectors)
     organisers = await _organisers(session, data)
     write.principal.keeps(_organising_clusters(organisers), "the mission")
@@ -199,6 +240,7 @@ async def update(session: AsyncSession, ref: str, patch: MissionPatch, write: Wr
     row, status = await _get(session, ref, today, for_update=True)
     current = to_schema(row, status)
     write.check(current, _organising_clusters(row.organisers), not_found(KIND, ref))
+    _check_counted(row, patch)
     return await replace(session, row, merge(MissionCreate, as_input(current), patch), today, write, current)
 
 

@@ -27,6 +27,9 @@ from service.models.base import Base, Timestamped, Versioned, new_id
 
 REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn")
 MEETING_STATUSES = ("scheduled", "published", "held", "no-show")
+# Meetings that have happened (or not): once one is, the schedule is history and the
+# mission's meeting outcomes are counted from them.
+RECORDED_STATUSES = ("held", "no-show")
 Local = DateTime(timezone=False)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from service.models.base import Base, Timestamped, Versioned, new_id
 from service.models.cluster import Cluster
@@ -87,6 +87,11 @@ class Mission(Timestamped, Versioned, Base):
     bilateral_meetings: Mapped[int | None]
     business_contracts: Mapped[int | None]
     agreements_signed: Mapped[int | None]
+    # The two outcomes counted from the mission's meetings and agreements once a meeting is
+    # recorded (None before): filled by the missions repository's reads, never stored, and
+    # shown in place of the stored figures (missions/service.py, `DERIVED`).
+    counted_meetings: Mapped[int | None] = query_expression()
+    counted_agreements: Mapped[int | None] = query_expression()
     # Missions taken in from a calendar feed: which feed, the event's UID there, and what the
     # event looked like when last applied (to tell a changed event from a re-sent one).
     source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calendar_sources.id", ondelete="RESTRICT"))

@@ -9,13 +9,37 @@ from typing import Any
 
 from service.bulk.csvcodec import listing, value
 from service.bulk.resources.common import record
-from service.bulk.spec import Children, Column, Reference, Resource
+from service.bulk.spec import Children, Column, Guard, Reference, Resource
 from service.missions.schemas import MissionCreate
 
 FIELDS = ("external_id", "title", "kind", "direction", "destination_country", "destination_city", "starts_on",
           "ends_on", "start_time", "end_time", "timezone", "applications_open_on", "application_deadline", "sectors")
 AFTER = ("capacity", "cost_reimbursement_percent", "url", "description", "cancelled")
 OUTCOMES = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
+
+# The outcomes counted once a meeting of the mission {t} is recorded, as the API counts them
+# (missions/repository.py, COUNTED_MEETINGS and COUNTED_AGREEMENTS; missions/service.py, DERIVED).
+RECORDED = "EXISTS (SELECT FROM meetings m WHERE m.mission_id = {t}.id AND m.status IN ('held', 'no-show'))"
+COUNTED = {
+    "bilateral_meetings": "(SELECT count(*) FROM meetings m WHERE m.mission_id = {t}.id AND m.status = 'held')",
+    "agreements_signed": "(SELECT count(*) FROM agreements a WHERE a.mission_id = {t}.id AND a.status = 'signed')",
+}
+
+
+def _outcome(name: str, t: str) -> str:
+    """An outcome as reads show it: counted once meetings are recorded, else as stored."""
+    if name not in COUNTED:
+        return f"{t}.{name}"
+    return f"CASE WHEN {RECORDED.format(t=t)} THEN {COUNTED[name].format(t=t)} ELSE {t}.{name} END AS {name}"
+
+
+# A row may carry a counted outcome only as counted (an export's figures load back as they are).
+GUARDS = tuple(
+    Guard(f"outcomes.{name}", f"{RECORDED.format(t='t')} AND s.{name} IS DISTINCT FROM {count.format(t='t')}",
+          f"{name} is derived from the mission's meetings and agreements once meetings are recorded; "
+          "give the counted figure (as the API and the export show it) or load it unchanged")
+    for name, count in COUNTED.items()
+)
 
 
 def _ids(reference: str) -> str:
@@ -80,6 +104,7 @@ RESOURCE = Resource(
         merge=MERGE_ORGANISERS,
     ),
     sector_fields=("sectors",),
+    guards=GUARDS,
     csv=(
         *(value(name) for name in FIELDS[:-1]), listing("sectors"),
         listing("organisers.clusters"), listing("organisers.partnerships"), value("organisers.external"),
@@ -89,7 +114,8 @@ RESOURCE = Resource(
     # Missions without an external_id (taken from calendar feeds) have no key a load could
     # update them by, so they are not exported.
     export_query=f"""
-        SELECT {', '.join(f'mi.{name}' for name in (*FIELDS, *AFTER, *OUTCOMES))}, mi.external_organiser,
+        SELECT {', '.join(f'mi.{name}' for name in (*FIELDS, *AFTER))}, {', '.join(_outcome(n, 'mi') for n in OUTCOMES)},
+               mi.external_organiser,
                ARRAY(SELECT c.slug FROM mission_organisers o JOIN clusters c ON c.id = o.cluster_id
                      WHERE o.mission_id = mi.id ORDER BY o.position) AS organiser_clusters,
                ARRAY(SELECT p.slug FROM mission_organisers o JOIN partnerships p ON p.id = o.partnership_id
