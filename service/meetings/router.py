@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from service.access.principal import Principal, WriteDep, requires
 from service.db import SessionDep
-from service.kit.app_state import SettingsDep
+from service.kit.app_state import SessionmakerDep, SettingsDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_body, conditional_read, created, with_etag
 from service.kit.lookup import Ref
@@ -123,14 +123,16 @@ async def update_meeting_request(
 
 @router.post("/{mission}/schedule", summary="Schedule the accepted meetings (organisers)")
 async def schedule_meetings(
-    session: SessionDep, write: WriteDep, clock: ClockDep, settings: SettingsDep, mission: MissionRef,
+    sessionmaker: SessionmakerDep, write: WriteDep, clock: ClockDep, settings: SettingsDep, mission: MissionRef,
     body: ScheduleIn | None = None,
 ) -> ScheduleResult:
     """Gives each accepted request a slot and a table: no cluster has two meetings at once,
     no table holds two, both clusters are available. As many as possible are placed; each one
     left out comes with the reason. Published meetings stay where they are unless
-    `reschedule` is `all`."""
-    return await scheduling.run(session, mission, body or ScheduleIn(), write, settings.meetings, clock.today())
+    `reschedule` is `all`. If the requests, availability, setup or meetings change while the
+    schedule is made (or another run writes first), nothing is written and it answers 409:
+    schedule again. No session of the request's own: the search holds no database connection."""
+    return await scheduling.run(sessionmaker, mission, body or ScheduleIn(), write, settings.meetings, clock.today())
 
 
 @router.post("/{mission}/schedule/publish", summary="Publish the scheduled meetings (organisers)")
