@@ -3,8 +3,11 @@
 alpha organises; beta, gamma and delta take part; epsilon exists but does not take part.
 """
 
+import asyncio
+import threading
 from dataclasses import dataclass
 
+from service.meetings import scheduler
 from tests import factories
 from tests.conftest import issue_key, make_client
 
@@ -67,3 +70,23 @@ async def answer(client, world: World, request_id: str, status: str) -> dict:
 async def accepted(client, world: World, asking: str, asked: str) -> dict:
     made = await ask(client, world, asking, asked)
     return await answer(client, world, made["id"], "accepted")
+
+
+class HeldSolver:
+    """scheduler.schedule, its first call held until released (the others run at once)."""
+
+    def __init__(self, monkeypatch):
+        self.real = scheduler.schedule
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.calls = 0
+        monkeypatch.setattr(scheduler, "schedule", self)
+
+    def __call__(self, problem, **options):
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            assert self.release.wait(30)
+        return self.real(problem, **options)
+
+    async def searching(self) -> None:
+        assert await asyncio.to_thread(self.entered.wait, 30)

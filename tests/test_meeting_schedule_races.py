@@ -3,40 +3,18 @@ searches (a request answered, a meeting published, another run) makes the run an
 and write nothing."""
 
 import asyncio
-import threading
 
 import pytest
 from sqlalchemy import text
 
-from service.meetings import scheduler
 from tests import meetings
-from tests.meetings import accepted, ask
+from tests.meetings import HeldSolver, accepted, ask
 from tests.problems import assert_problem
 
 
 @pytest.fixture
 async def world(client, session):
     return await meetings.build(client, session)
-
-
-class HeldSolver:
-    """scheduler.schedule, its first call held until released (the others run at once)."""
-
-    def __init__(self, monkeypatch):
-        self.real = scheduler.schedule
-        self.entered, self.release = threading.Event(), threading.Event()
-        self.calls = 0
-        monkeypatch.setattr(scheduler, "schedule", self)
-
-    def __call__(self, problem, **options):
-        self.calls += 1
-        if self.calls == 1:
-            self.entered.set()
-            assert self.release.wait(30)
-        return self.real(problem, **options)
-
-    async def searching(self) -> None:
-        assert await asyncio.to_thread(self.entered.wait, 30)
 
 
 async def _meeting_events(session) -> int:
