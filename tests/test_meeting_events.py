@@ -2,6 +2,8 @@
 change, saying nothing private, in few statements however many meetings, and delivered to
 the webhooks that subscribe to them."""
 
+import uuid
+
 import pytest
 from sqlalchemy import event, select, text
 
@@ -113,13 +115,23 @@ async def test_a_schedule_writes_its_events_in_one_statement(client, session, co
     assert len(await _events(session, "meeting")) == 3
 
 
-async def test_many_events_are_written_in_batches(session, monkeypatch):
-    monkeypatch.setattr(events_repository, "ADD_BATCH", 2)
-    rows = [{"type": "meeting.scheduled", "resource_id": f"00000000-0000-0000-0000-00000000000{i}",
-             "resource_version": 1, "data": {"n": i}, "audience_key_id": None} for i in range(5)]
-    await events_repository.add_many(session, rows)
-    written = list(await session.scalars(select(Event.data).where(Event.type == "meeting.scheduled").order_by(Event.id)))
-    assert written == [{"n": i} for i in range(5)]
+async def test_many_events_are_written_in_one_statement_in_order(session, connection):
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
+            statements.append((statement, executemany))
+
+    rows = [(uuid.uuid4(), i, {"id": "x", "n": i}) for i in range(5000)]
+    event.listen(connection.sync_connection, "before_cursor_execute", count)
+    try:
+        await events_repository.add_many(session, "meeting.scheduled", rows)
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", count)
+    assert len(statements) == 1 and not statements[0][1]
+    written = (await session.execute(select(Event.resource_id, Event.resource_version, Event.data)
+                                     .where(Event.type == "meeting.scheduled").order_by(Event.id))).all()
+    assert [tuple(w) for w in written] == rows
 
 
 @pytest.fixture

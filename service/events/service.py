@@ -32,14 +32,13 @@ async def record_many(
     session: AsyncSession, type_: EventType, changed: Sequence[tuple[BaseModel, int | None]],
 ) -> None:
     """record() for many resources changed alike in one transaction (a schedule places or
-    cancels thousands of meetings), written with multi-row INSERTs. changed: each resource's
+    cancels thousands of meetings), written in one statement. changed: each resource's
     representation and its version after the change. Public events only."""
     rows = []
     for resource, version in changed:
         data: dict[str, Any] = resource.model_dump(mode="json")
-        rows.append({"type": type_, "resource_id": uuid.UUID(str(data["id"])), "resource_version": version,
-                     "data": data, "audience_key_id": None})
-    await repository.add_many(session, rows)
+        rows.append((uuid.UUID(str(data["id"])), version, data))
+    await repository.add_many(session, type_, rows)
 
 
 def to_schema(row: EventRow) -> Event:
