@@ -47,8 +47,7 @@ async def add(
 ADD_MANY = text("""
     INSERT INTO events (type, resource_id, resource_version, data)
     SELECT :type, u.resource_id, u.resource_version, u.data::jsonb
-    FROM unnest(:ids, :versions, :data) WITH ORDINALITY AS u(resource_id, resource_version, data, n)
-    ORDER BY u.n
+    FROM unnest(:ids, :versions, :data) AS u(resource_id, resource_version, data)
 """).bindparams(
     bindparam("ids", type_=ARRAY(Uuid())), bindparam("versions", type_=ARRAY(Integer())),
     bindparam("data", type_=ARRAY(Text())),
