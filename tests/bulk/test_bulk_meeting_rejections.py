@@ -165,3 +165,41 @@ async def test_a_strict_load_with_a_bad_row_applies_nothing(client, world, missi
     response = await load(client, "meeting-requests", ndjson(*rows))
     assert response.status_code == 422 and response.json()["report"]["rejected"] == 1
     assert (await client.get(world.path("/meeting-requests"))).json()["items"] == []
+
+
+async def test_a_record_named_twice_once_by_id_is_rejected(client, world, mission):
+    beta = (await client.get("/v1/clusters/beta")).json()["id"]
+    body = await _partial(client, "meeting-availability", {"mission": mission, "cluster": "beta", "sessions": []},
+                          {"mission": world.mission, "cluster": beta, "sessions": ["day-1"]})
+    assert _errors(body) == [(2, None, "names the same participant as line 1")]
+    session = _session(mission, "day-3", "09:00", "10:00")
+    body = await _partial(client, "meeting-sessions", session, session | {"mission": world.mission, "name": "day-4"})
+    assert _errors(body) == [(2, None, "names the same session as line 1")]
+    body = await _partial(client, "meeting-requests", {"mission": mission, "from": "beta", "to": "gamma"},
+                          {"mission": mission, "from": beta, "to": "gamma"})
+    assert _errors(body) == [(2, None, "names the same meeting request as line 1")]
+
+
+async def test_a_session_rejected_for_a_clash_brings_back_the_one_it_replaced(client, mission):
+    body = await _partial(
+        client, "meeting-sessions",
+        _session(mission, "early", "", "") | {"starts_at": "2030-06-11T08:00", "ends_at": "2030-06-11T09:15"},
+        # Would replace day-1 (09:00 to 10:30 on the 11th) but overlaps line 1...
+        _session(mission, "day-1", "", "") | {"starts_at": "2030-06-11T09:00", "ends_at": "2030-06-11T09:30"},
+    )
+    # ...so day-1 stays as stored, and line 1 overlaps it.
+    assert _errors(body) == [
+        (1, "starts_at", "overlaps session 'day-1' (2030-06-11T09:00 to 2030-06-11T10:30)"),
+        (2, "starts_at", "overlaps session 'early' (2030-06-11T08:00 to 2030-06-11T09:15)"),
+    ]
+
+
+async def test_a_pair_changes_sides_in_one_file(client, world, mission):
+    await accepted(client, world, "beta", "gamma")
+    body = await report(client, "meeting-requests", ndjson(
+        {"mission": mission, "from": "gamma", "to": "beta", "status": "pending"},
+        {"mission": mission, "from": "beta", "to": "gamma", "status": "withdrawn", "message": "Let's talk"},
+    ))
+    assert counts(body) == (1, 1, 0, 0)
+    listed = (await client.get(world.path("/meeting-requests"), params={"status": "pending"})).json()["items"]
+    assert [(r["from"]["slug"], r["to"]["slug"]) for r in listed] == [("gamma", "beta")]

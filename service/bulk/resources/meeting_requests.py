@@ -25,7 +25,6 @@ from service.bulk.resources.meeting_rows import (
     cluster,
     counted,
     participant,
-    reject,
     reject_all,
     same_record,
 )
@@ -104,14 +103,9 @@ PAIR_OPEN = f"""
 
 
 async def _check(conn: Connection, cap: int) -> tuple[int, list[RowError]]:
-    total, errors = await reject_all(conn, CHECKS, cap)
-    # A rejected row that would have closed a request leaves it open, which may now stand in
-    # another row's way: until nothing more is found.
-    while True:
-        count, found = await reject(conn, PAIR_OPEN, cap)
-        total, errors = total + count, errors + found
-        if not count:
-            return total, errors
+    # Last, and once: it judges the rows the other checks left (a rejected row that would
+    # have closed a request leaves it open), and what it rejects only ever opens fewer.
+    return await reject_all(conn, [*CHECKS, PAIR_OPEN], cap)
 
 
 async def _plan(conn: Connection) -> tuple[int, int, int]:
@@ -135,11 +129,11 @@ async def _merge(conn: Connection) -> tuple[int, int, int]:
     await conn.execute(f"""
         DELETE FROM meetings WHERE request_id IN (
             SELECT stored_id FROM {PLAN} WHERE status = 'withdrawn' AND stored_status <> 'withdrawn')""")
-    # Requests closed first, then the others: one open request per pair holds at every step.
-    for closing in ("NOT IN", "IN"):
-        await conn.execute(f"""
-            UPDATE meeting_requests q SET status = p.status, version = q.version + 1, updated_at = statement_timestamp()
-            FROM {PLAN} p WHERE q.id = p.stored_id AND p.status <> p.stored_status AND p.status {closing} {OPEN}""")
+    # Stored requests change first (an update never opens a closed one), then new ones go in:
+    # a pair that changes sides in one file has one open request at every step.
+    await conn.execute(f"""
+        UPDATE meeting_requests q SET status = p.status, version = q.version + 1, updated_at = statement_timestamp()
+        FROM {PLAN} p WHERE q.id = p.stored_id AND p.status <> p.stored_status""")
     await conn.execute(f"""
         INSERT INTO meeting_requests (id, mission_id, from_cluster_id, to_cluster_id, message, status)
         SELECT gen_random_uuid(), mission_id, from_id, to_id, message, status FROM {PLAN} WHERE stored_id IS NULL
