@@ -203,3 +203,39 @@ async def test_a_pair_changes_sides_in_one_file(client, world, mission):
     assert counts(body) == (1, 1, 0, 0)
     listed = (await client.get(world.path("/meeting-requests"), params={"status": "pending"})).json()["items"]
     assert [(r["from"]["slug"], r["to"]["slug"]) for r in listed] == [("gamma", "beta")]
+
+
+async def test_hostile_rows_are_rejected_rows(client, mission):
+    body = await _partial(
+        client, "meeting-requests",
+        {"mission": "bad\u0000key", "from": "beta", "to": "gamma"},
+        {"mission": mission, "from": "beta'; DROP TABLE clusters; --", "to": "gamma"},
+        {"mission": mission, "from": "beta", "to": "gamma", "status": "scheduled"},
+        {"mission": mission, "from": "beta", "to": "gamma", "message": "x" * 20_001},
+        {"mission": mission, "from": ["beta"], "to": "gamma", "id": "0"},
+        {"mission": "m" * 201, "from": "beta", "to": "gamma"},
+    )
+    assert counts(body) == (0, 0, 0, 6)
+    assert [line for line, _, _ in _errors(body)] == [1, 2, 3, 4, 5, 5, 6]
+    body = await _partial(client, "meeting-sessions", _session(mission, "x", "09:00", "10:00")
+                          | {"starts_at": "2030-06-13T09:00+02:00"}, _session(mission, "y", "09:00", "10:00", tables=0))
+    assert counts(body) == (0, 0, 0, 2)
+
+
+async def test_a_dry_run_counts_and_changes_nothing(client, world, mission):
+    await ask(client, world, "beta", "gamma", "Hi")
+    rows = {
+        "meeting-sessions": [_session(mission, "day-3", "09:00", "10:00"),
+                             _session(mission, "day-1", "", "") | {"starts_at": "2030-06-11T09:00",
+                                                                   "ends_at": "2030-06-11T10:30"}],
+        "meeting-availability": [{"mission": mission, "cluster": "beta", "sessions": ["day-1"]}],
+        "meeting-requests": [{"mission": mission, "from": "beta", "to": "gamma", "message": "Hi", "status": "accepted"},
+                             {"mission": mission, "from": "delta", "to": "gamma"}],
+    }
+    expected = {"meeting-sessions": (1, 0, 1, 0), "meeting-availability": (1, 0, 0, 0),
+                "meeting-requests": (1, 1, 0, 0)}
+    before = [(await client.get(f"/v1/export/{r}")).text for r in rows]
+    for resource, file in rows.items():
+        body = await report(client, resource, ndjson(*file), dry_run=True)
+        assert counts(body) == expected[resource] and not body["committed"]
+    assert [(await client.get(f"/v1/export/{r}")).text for r in rows] == before

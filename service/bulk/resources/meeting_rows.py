@@ -16,9 +16,10 @@ from pydantic import Field
 from service.bulk.schemas import RowError
 from service.bulk.spec import Column, Reference
 from service.kit.schemas import InputModel
+from service.kit.types import Text
 
 # A mission by external_id (or id), a cluster by slug (or id), as the other resources name them.
-MissionKey = Annotated[str, Field(min_length=1, max_length=200, description="The mission's external_id (or id).")]
+MissionKey = Annotated[str, Text(200, min_length=1), Field(description="The mission's external_id (or id).")]
 ClusterKey = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9-]+$",
                                   description="A participating cluster's slug (or id).")]
 
