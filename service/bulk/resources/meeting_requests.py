@@ -87,19 +87,23 @@ CHECKS = [
 ]
 
 # An open row whose pair has another open request: an earlier open row, or a stored one no
-# row stands for (a row standing for it gives its status now).
-SAME_PAIR = "{b}.mission_id = a.mission_id AND least({f}, {t}) = least(a.from_id, a.to_id) AND greatest({f}, {t}) = greatest(a.from_id, a.to_id)"
+# row stands for (a row standing for it gives its status now). Windows and a hashed NOT IN,
+# not correlated subqueries over the rows: those cost rows x rows.
 PAIR_OPEN = f"""
-    WITH m AS ({MATCHED})
+    WITH m AS (
+        SELECT x.*, min(line) FILTER (WHERE status IN {OPEN})
+                    OVER (PARTITION BY mission_id, least(from_id, to_id), greatest(from_id, to_id)) AS first_open
+        FROM ({MATCHED}) x
+    )
     SELECT a.line, 'to' AS field, 'a pending or accepted meeting request already joins these two clusters' AS message
     FROM m a
     WHERE a.status IN {OPEN} AND (
-        EXISTS (SELECT 1 FROM m b WHERE {SAME_PAIR.format(b='b', f='b.from_id', t='b.to_id')}
-                                    AND b.line < a.line AND b.status IN {OPEN})
+        a.first_open < a.line
         OR EXISTS (SELECT 1 FROM meeting_requests q
-                   WHERE {SAME_PAIR.format(b='q', f='q.from_cluster_id', t='q.to_cluster_id')}
+                   WHERE q.mission_id = a.mission_id AND least(q.from_cluster_id, q.to_cluster_id) = least(a.from_id, a.to_id)
+                     AND greatest(q.from_cluster_id, q.to_cluster_id) = greatest(a.from_id, a.to_id)
                      AND q.status IN {OPEN} AND q.id IS DISTINCT FROM a.stored_id
-                     AND NOT EXISTS (SELECT 1 FROM m b WHERE b.stored_id = q.id)))"""
+                     AND q.id NOT IN (SELECT stored_id FROM m WHERE stored_id IS NOT NULL)))"""
 
 
 async def _check(conn: Connection, cap: int) -> tuple[int, list[RowError]]:
