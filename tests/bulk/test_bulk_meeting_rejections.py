@@ -1,6 +1,7 @@
 """Meeting rows the API would refuse are rejected rows of the report, never a 500 or half a load."""
 
 import pytest
+from sqlalchemy import text
 
 from tests import factories
 from tests.bulk.helpers import counts, load, ndjson, report
@@ -78,12 +79,15 @@ async def test_sessions_do_not_change_once_meetings_are_published(client, world,
     assert body["errors"][0]["line"] == 2 and body["errors"][0]["message"].startswith("meetings of this mission are published")
 
 
-async def test_a_changed_session_drops_the_unpublished_schedule(client, world, mission):
+async def test_a_changed_session_drops_the_unpublished_schedule(client, session, world, mission):
     await accepted(client, world, "beta", "gamma")
     assert (await client.post(world.path("/schedule"))).json()["scheduled"] == 1
     moved = _session(mission, "day-1", "", "") | {"starts_at": "2030-06-11T09:00", "ends_at": "2030-06-11T11:00"}
     assert counts(await report(client, "meeting-sessions", ndjson(moved))) == (0, 1, 0, 0)
     assert (await client.get(world.path("/meetings"))).json()["items"] == []
+    # The setup moved with its session, though its length and tables did not change.
+    version = text("SELECT version FROM meeting_setups WHERE mission_id = :m")
+    assert (await session.execute(version, {"m": world.mission})).scalar() == 2
     setup = (await client.get(world.path("/meeting-setup"))).json()
     assert [(s["name"], s["slots"]) for s in setup["sessions"]] == [("day-1", 4), ("day-2", 2)]
 

@@ -159,9 +159,12 @@ async def _classify(conn: Connection) -> tuple[int, int, int]:
 
 async def _merge(conn: Connection) -> tuple[int, int, int]:
     counts = await _plan(conn)
+    # The setup moves with its sessions too (version, updated_at, and its row lock), as a
+    # scheduler run reads it: a run that read the old sessions is then stale.
     await conn.execute(f"""
         INSERT INTO meeting_setups AS t (mission_id, meeting_minutes, tables)
-        SELECT DISTINCT ON (mission_id) mission_id, meeting_minutes, tables FROM {PLAN} WHERE setup_changed
+        SELECT DISTINCT ON (mission_id) mission_id, meeting_minutes, tables FROM {PLAN}
+        WHERE is_new OR session_changed OR setup_changed
         ORDER BY mission_id, line
         ON CONFLICT (mission_id) DO UPDATE SET meeting_minutes = excluded.meeting_minutes, tables = excluded.tables,
             version = t.version + 1, updated_at = statement_timestamp()""")
