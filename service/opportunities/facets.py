@@ -12,10 +12,11 @@ always counted exactly.
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import Float, Select, String, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -34,8 +35,18 @@ EXACT_LIMIT = 20_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
 MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
 FACET_VALUES = 50
-FACETS = ("kind", "country", "sector")
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
+
+# The facets, and per facet the values an opportunity (o) and a mission (m) are counted
+# under, as arrays (a row counts once under each of its values). A facet's filter is its
+# entry in search_conditions.opportunity_facets and mission_facets; adding a facet is one
+# line here, and everything below counts it.
+VALUES_OF: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "kind": (lambda o: array[Any]([o.kind]), lambda m: array[Any]([literal("mission", String)])),
+    "country": (lambda o: o.countries, lambda m: array[Any]([m.destination_country], type_=String)),
+    "sector": (lambda o: o.sectors, lambda m: m.sectors),
+}
+FACETS = tuple(VALUES_OF)
 
 
 # The statements here select columns by label, not entities.
@@ -47,44 +58,40 @@ class _Count(TypedDict):
     count: int
 
 
-def _flags(facets: dict[str, Any]) -> list[Any]:
-    return [facets[name].label(f"in_{name}") for name in FACETS]
+def _columns(conditions: dict[str, Any], values: dict[str, Any], weight: Any) -> list[Any]:
+    """Per facet its values and whether its own filter passes; the row's weight."""
+    flags = [conditions[name].label(f"in_{name}") for name in FACETS]
+    return [*(values[name].label(f"values_{name}") for name in FACETS), *flags, weight.label("weight")]
+
+
+def _all_but_one(conditions: dict[str, Any]) -> Any:
+    """Rows some facet counts: those passing every facet filter but at most one (each facet
+    ignores only its own)."""
+    return or_(*(and_(*(conditions[other] for other in FACETS if other != name)) for name in FACETS))
 
 
 def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Rows:
-    """The opportunity rows some facet counts: those passing the non-facet filters and at
-    least two of the three facet filters (each facet ignores only its own)."""
     facets = opportunity_facets(s, o)
-    two_of_three = or_(
-        facets["country"] & facets["sector"], facets["kind"] & facets["sector"], facets["kind"] & facets["country"]
-    )
-    return select(
-        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *_flags(facets),
-        weight.label("weight"),
-    ).where(*opportunity_filters(s, o), two_of_three)
+    values = {name: of_opportunity(o) for name, (of_opportunity, _) in VALUES_OF.items()}
+    return select(*_columns(facets, values, weight)).where(*opportunity_filters(s, o), _all_but_one(facets))
 
 
 def _mission_rows(s: Shape) -> Rows:
-    m = Mission
-    return select(
-        literal("mission", String).label("kind"),
-        # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
-        array[Any]([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *_flags(mission_facets(s)), literal(1.0, Float).label("weight"),
-    ).where(*mission_filters(s))
+    values = {name: of_mission(Mission) for name, (_, of_mission) in VALUES_OF.items()}
+    return select(*_columns(mission_facets(s), values, literal(1.0, Float))).where(*mission_filters(s))
 
 
 def _counts(opportunities: Rows, missions: Rows) -> Rows:
-    """(facet, value, weighted count) over both."""
+    """(facet, value, weighted count) over both, in one pass over the matching rows: they
+    are read once into `matched`, and each facet counts those passing the other facets'
+    filters."""
     c = union_all(opportunities, missions).cte("matched").c
-    by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(c.in_country, c.in_sector)
-    countries = select(literal("country").label("facet"), func.unnest(c.countries).label("value"), c.weight).where(
-        c.in_kind, c.in_sector
-    )
-    sectors = select(literal("sector").label("facet"), func.unnest(c.sectors).label("value"), c.weight).where(
-        c.in_kind, c.in_country
-    )
-    values = union_all(by_kind, countries, sectors).subquery("facet_values")
+    per_facet = []
+    for name in FACETS:
+        value = func.unnest(c[f"values_{name}"]).label("value")
+        others = (c[f"in_{other}"] for other in FACETS if other != name)
+        per_facet.append(select(literal(name).label("facet"), value, c.weight).where(*others))
+    values = union_all(*per_facet).subquery("facet_values")
     return select(values.c.facet, values.c.value, func.sum(values.c.weight).label("count")).group_by(
         values.c.facet, values.c.value
     )
