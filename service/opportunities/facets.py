@@ -7,12 +7,15 @@ sample of the opportunities, scaled up and flagged approximate: counting 600,000
 opportunities exactly takes seconds, which no search box can wait for, and at that size
 "about 120,000" tells a user what the exact figure would. Missions, a small table, are
 always counted exactly.
+
+A search's counts are then reused for FRESH_SECONDS, for every page and sort of it: the
+answer says when they were counted (`counted_at`), so they are exact as of then.
 """
 
 import json
-import time
-from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.models import Mission, Opportunity
+from service.opportunities.recent import Recent
 from service.opportunities.schemas import Facets
 from service.opportunities.search_conditions import (
     mission_facets,
@@ -116,38 +120,30 @@ def _estimate_statement(s: Shape) -> Rows:
     return _opportunity_rows(s, Opportunity, literal(1.0, Float))
 
 
-class Estimates:
-    """Planner estimates by search, each for `seconds`, at most `size` of them: the least
-    recently used goes first, so the searches being typed right now stay remembered."""
-
-    def __init__(self, size: int, seconds: float) -> None:
-        self.size, self.seconds = size, seconds
-        self._entries: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def get(self, key: str) -> float | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
-
-    def put(self, key: str, rows: float) -> None:
-        self._entries[key] = (time.monotonic() + self.seconds, rows)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 # Planner estimates, by search, for a few minutes: asking costs a planning round trip, and
 # the answer only moves when the table's statistics do.
-estimates = Estimates(size=4096, seconds=300)
+estimates: Recent[float] = Recent(size=4096, seconds=300)
+
+# Facet counts, by search, for FRESH_SECONDS: a search is paged through and re-sorted with
+# the same counts, and a popular one asked by many at once; counting costs several times
+# the page (it reads every match, the page stops at fifty). The answer states when it
+# counted (Facets.counted_at), so a client knows how old the counts may be.
+FRESH_SECONDS = 30
+recent_counts: Recent[Facets] = Recent(size=1024, seconds=FRESH_SECONDS)
+# Parameters of the page, not of the search: its size, the relevance window, the cursor.
+PAGE_PARAMETERS = frozenset({"limit", "window", "after_value", "after_id"})
+
+
+def search_key(s: Shape, params: dict[str, Any]) -> str:
+    """The search as its counts depend on it: neither sort nor page, and repeated filter
+    values as a set (country=US&country=CA is country=CA&country=US)."""
+    shape = replace(s, sort="", after_cursor=False)
+    values = {k: sorted(set(v)) if isinstance(v, list) else v for k, v in params.items() if k not in PAGE_PARAMETERS}
+    return json.dumps([repr(shape), values], default=str, sort_keys=True)
 
 
 async def _expected_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
-    key = json.dumps([repr(s), params], default=str, sort_keys=True)
+    key = search_key(s, params)
     cached = estimates.get(key)
     if cached is not None:
         return cached
@@ -177,6 +173,18 @@ def _rounded(count: float) -> int:
 
 
 async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
+    """The facets of a search: as counted within the last FRESH_SECONDS, else counted now."""
+    key = search_key(s, params)
+    remembered = recent_counts.get(key)
+    if remembered is not None:
+        return remembered
+    counted = await _count(session, s, params)
+    recent_counts.put(key, counted)
+    return counted
+
+
+async def _count(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
+    counted_at = datetime.now(UTC)
     expected = await _expected_rows(session, s, params)
     if expected <= EXACT_LIMIT:
         rows, approximate = await session.execute(exact_statement(s), params), False
@@ -189,4 +197,4 @@ async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Fac
     for values in found.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
         del values[FACET_VALUES:]
-    return Facets(approximate=approximate, **found)
+    return Facets(approximate=approximate, counted_at=counted_at, **found)

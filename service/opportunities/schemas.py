@@ -137,6 +137,10 @@ class Facets(OutputModel):
     approximate: bool = Field(
         False, description="Counted on a sample and rounded: the search matched too many rows to count them all quickly."
     )
+    counted_at: datetime = Field(
+        description="When the counts were taken. A search's counts are reused for up to 30 seconds (for each of its "
+        "pages and sorts), so they may leave out changes made since."
+    )
     kind: list[FacetCount]
     country: list[FacetCount]
     sector: list[FacetCount]
