@@ -1,12 +1,16 @@
 """Facet counts: the one-pass counts against a plain count per facet on varied data, ties
-and empty results, where exact counting stops, and how long a search's counts are reused."""
+and empty results, where exact counting stops, how long a search's counts are reused, and
+that an open search's counts read an index, not the table."""
 
 import random
 from collections import Counter
+from datetime import date
 
 import pytest
 
 from service.opportunities import facets
+from service.opportunities.schemas import SearchQuery
+from service.opportunities.search_plan import plan
 from tests import factories
 
 KINDS = ["partner-search", "cooperation-offer", "cooperation-request", "call", "event"]
@@ -118,3 +122,18 @@ async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_
     fresh = (await client.get("/v1/opportunities", params=params)).json()
     assert fresh["facets"]["counted_at"] > first["facets"]["counted_at"]
     assert _answered(fresh) == _answered(other)
+
+
+async def test_an_open_search_counts_its_facets_from_the_deadline_index_alone(session):
+    """The table holds every opportunity's text; the index only what the counts read."""
+    search = plan(SearchQuery(kind=["call"], country=["US"], sector=["photonics"], facets=True), date(2030, 1, 15), 51)
+    connection = await session.connection()
+    # A table this small would be read whole, or through a bitmap; left with index scans, the
+    # planner reads the index alone when it holds every column the counts read.
+    for scan in ("seqscan", "bitmapscan"):
+        await connection.exec_driver_sql(f"SET LOCAL enable_{scan} = off")
+    compiled = facets.exact_statement(search.shape).compile(dialect=connection.dialect)
+    values = compiled.construct_params(search.params)
+    explained = await connection.exec_driver_sql("EXPLAIN " + str(compiled), tuple(values[n] for n in compiled.positiontup or ()))
+    lines = "\n".join(explained.scalars())
+    assert "Index Only Scan using ix_opportunities_deadline_key on opportunities" in lines, lines
