@@ -154,6 +154,16 @@ async def capture(url: URL, classes: dict[str, str]) -> dict[str, list]:
     return statements
 
 
+def chosen(classes: dict[str, str], names: list[str] | None) -> dict[str, str]:
+    """The classes --classes names (all without it)."""
+    if not names:
+        return classes
+    unknown = set(names) - set(classes)
+    if unknown:
+        raise SystemExit(f"unknown query classes {sorted(unknown)}; known: {', '.join(classes)}")
+    return {name: classes[name] for name in names}
+
+
 def _start(command: list[str], env: dict, port: int) -> subprocess.Popen:
     process = subprocess.Popen(command, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -307,12 +317,7 @@ def main() -> None:
             return
         settings = _in_process_settings(url)
         engine_app = create_app(settings, sessionmaker=create_sessionmaker(create_engine(url, settings)))
-        classes = asyncio.run(query_classes(engine_app, walk_pages=not args.classes or "page-10000" in args.classes))
-        if args.classes:
-            unknown = set(args.classes) - set(classes)
-            if unknown:
-                raise SystemExit(f"unknown query classes {sorted(unknown)}; known: {', '.join(classes)}")
-            classes = {name: classes[name] for name in args.classes}
+        classes = chosen(asyncio.run(query_classes(engine_app, walk_pages=not args.classes or "page-10000" in args.classes)), args.classes)
         statements = asyncio.run(capture(url, classes))
         env = {"DATABASE_URL": url.render_as_string(hide_password=False), "DB__POOL_SIZE": str(args.connections)}
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as file:
