@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from service.models import Mission, Opportunity
 from service.opportunities.recent import Recent
-from service.opportunities.schemas import Facets
+from service.opportunities.schemas import FACETS_FRESH_SECONDS, Facets
 from service.opportunities.search_conditions import (
     mission_facets,
     mission_filters,
@@ -128,7 +128,7 @@ estimates: Recent[float] = Recent(size=4096, seconds=300)
 # the same counts, and a popular one asked by many at once; counting costs several times
 # the page (it reads every match, the page stops at fifty). The answer states when it
 # counted (Facets.counted_at), so a client knows how old the counts may be.
-FRESH_SECONDS = 30
+FRESH_SECONDS = FACETS_FRESH_SECONDS
 recent_counts: Recent[Facets] = Recent(size=1024, seconds=FRESH_SECONDS)
 # Parameters of the page, not of the search: its size, the relevance window, the cursor.
 PAGE_PARAMETERS = frozenset({"limit", "window", "after_value", "after_id"})
