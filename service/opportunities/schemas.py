@@ -128,6 +128,10 @@ class SearchResult(OutputModel):
     highlight: Highlight | None = None
 
 
+# How long a search's facet counts are reused (stated in the answer's description).
+FACETS_FRESH_SECONDS = 30
+
+
 class FacetCount(OutputModel):
     value: str
     count: int
@@ -136,6 +140,10 @@ class FacetCount(OutputModel):
 class Facets(OutputModel):
     approximate: bool = Field(
         False, description="Counted on a sample and rounded: the search matched too many rows to count them all quickly."
+    )
+    counted_at: datetime = Field(
+        description=f"When the counts were taken. A search's counts are reused for up to {FACETS_FRESH_SECONDS} seconds "
+        "(for each of its pages and sorts), so they may leave out changes made since."
     )
     kind: list[FacetCount]
     country: list[FacetCount]
