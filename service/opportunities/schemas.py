@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
@@ -41,6 +43,10 @@ class OpportunityCreate(InputModel):
     title: Name
     summary: Annotated[str, Text(1000)] | None = Field(None, description="One or two sentences shown in search results.")
     description: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("title", "summary", "description")
+
     countries: list[CountryCode] = Field(default_factory=list, max_length=50, description="Target countries.")
     sectors: list[SectorCode] = sector_list()
     posted_by: PosterIn
@@ -84,6 +90,7 @@ class Opportunity(OutputModel):
     title: str
     summary: str | None
     description: str | None
+    language: str | None
     countries: list[str]
     sectors: list[str]
     posted_by: Poster
