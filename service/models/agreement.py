@@ -18,7 +18,7 @@ AGREEMENT_KINDS = (
 )
 
 AGREEMENT_SEARCH = (
-    "search_vector(language, title, 'A') || search_vector(language, description, 'C')"
+    "search_vector(language, title, 'A') || search_vector(language, description, 'C') || search_language(language)"
 )
 
 

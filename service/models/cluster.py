@@ -11,7 +11,8 @@ from service.models.language import language_check, language_column
 LABELS = ("gold", "silver", "bronze", "none")
 
 CLUSTER_SEARCH = (
-    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, description, 'B')"
+    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, description, 'B') || "
+    "search_language(language)"
 )
 
 

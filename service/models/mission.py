@@ -32,7 +32,8 @@ MISSION_KINDS = (
 MISSION_SEARCH = (
     "search_vector(language, title, 'A') || "
     "search_vector(language, coalesce(destination_city, '') || ' ' || coalesce(external_organiser, ''), 'B') || "
-    "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D')"
+    "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D') || "
+    "search_language(language)"
 )
 
 

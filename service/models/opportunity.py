@@ -28,7 +28,8 @@ OPPORTUNITY_KINDS = ("partner-search", "cooperation-offer", "cooperation-request
 
 OPPORTUNITY_SEARCH = (
     "search_vector(language, title, 'A') || search_vector(language, summary, 'B') || "
-    "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D')"
+    "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D') || "
+    "search_language(language)"
 )
 
 # Searches sort by deadline with the open-ended ones last; a non-null sort key keeps the

@@ -14,7 +14,8 @@ PROGRAMMES = ("escp-4i", "escp-s3", "other")
 ROLES = ("coordinator", "partner")
 
 PARTNERSHIP_SEARCH = (
-    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, objectives, 'B')"
+    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, objectives, 'B') || "
+    "search_language(language)"
 )
 
 

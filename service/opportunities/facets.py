@@ -1,4 +1,4 @@
-"""Facet counts for a search: per kind, country and sector, each counted without its own
+"""Facet counts for a search: per kind, country, sector and language, each counted without its own
 filter (so a UI can show "USA (12)" while Canada is selected).
 
 Counting is exact while a search is narrow enough to count quickly. A broad search (the
@@ -15,7 +15,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import Float, Select, String, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -34,7 +34,7 @@ EXACT_LIMIT = 20_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
 MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
 FACET_VALUES = 50
-FACETS = ("kind", "country", "sector")
+FACETS = ("kind", "country", "sector", "language")
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
 
 
@@ -52,16 +52,14 @@ def _flags(facets: dict[str, Any]) -> list[Any]:
 
 
 def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Rows:
-    """The opportunity rows some facet counts: those passing the non-facet filters and at
-    least two of the three facet filters (each facet ignores only its own)."""
+    """The opportunity rows some facet counts: those passing the non-facet filters and all
+    facet filters but at most one (each facet ignores only its own)."""
     facets = opportunity_facets(s, o)
-    two_of_three = or_(
-        facets["country"] & facets["sector"], facets["kind"] & facets["sector"], facets["kind"] & facets["country"]
-    )
+    all_but_one = or_(*(and_(*(facets[other] for other in FACETS if other != name)) for name in FACETS))
     return select(
-        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *_flags(facets),
-        weight.label("weight"),
-    ).where(*opportunity_filters(s, o), two_of_three)
+        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"),
+        o.language.label("language"), *_flags(facets), weight.label("weight"),
+    ).where(*opportunity_filters(s, o), all_but_one)
 
 
 def _mission_rows(s: Shape) -> Rows:
@@ -70,21 +68,29 @@ def _mission_rows(s: Shape) -> Rows:
         literal("mission", String).label("kind"),
         # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
         array[Any]([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *_flags(mission_facets(s)), literal(1.0, Float).label("weight"),
+        m.sectors.label("sectors"), m.language.label("language"), *_flags(mission_facets(s)),
+        literal(1.0, Float).label("weight"),
     ).where(*mission_filters(s))
 
 
 def _counts(opportunities: Rows, missions: Rows) -> Rows:
     """(facet, value, weighted count) over both."""
     c = union_all(opportunities, missions).cte("matched").c
-    by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(c.in_country, c.in_sector)
+
+    def others(name: str) -> list[Any]:
+        return [c[f"in_{other}"] for other in FACETS if other != name]
+
+    by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(*others("kind"))
     countries = select(literal("country").label("facet"), func.unnest(c.countries).label("value"), c.weight).where(
-        c.in_kind, c.in_sector
+        *others("country")
     )
     sectors = select(literal("sector").label("facet"), func.unnest(c.sectors).label("value"), c.weight).where(
-        c.in_kind, c.in_country
+        *others("sector")
     )
-    values = union_all(by_kind, countries, sectors).subquery("facet_values")
+    languages = select(literal("language").label("facet"), c.language.label("value"), c.weight).where(
+        c.language.isnot(None), *others("language")
+    )
+    values = union_all(by_kind, countries, sectors, languages).subquery("facet_values")
     return select(values.c.facet, values.c.value, func.sum(values.c.weight).label("count")).group_by(
         values.c.facet, values.c.value
     )

@@ -127,6 +127,7 @@ class SearchResult(OutputModel):
     summary: str | None
     countries: list[str]
     sectors: list[str]
+    language: str | None = Field(description="ISO 639-1 code of the text's language; null: unknown (stemmed as English).")
     deadline: date | None
     organiser: Organiser | None
     link: str = Field(description="Path of the underlying resource: /v1/opportunities/{id} or /v1/missions/{id}.")
@@ -147,6 +148,7 @@ class Facets(OutputModel):
     kind: list[FacetCount]
     country: list[FacetCount]
     sector: list[FacetCount]
+    language: list[FacetCount] = Field(description="Per language of the text (unknown languages are not counted).")
 
 
 class SearchPage(OutputModel):
@@ -157,16 +159,22 @@ class SearchPage(OutputModel):
 
 class SearchQuery(ListQuery):
     q: SearchText | None = Field(
-        None, description='Full text in web-search syntax: words, "a phrase", -excluded, or. Stemmed and accent-insensitive.'
+        None, description='Full text in web-search syntax: words, "a phrase", -excluded, or. Accent-insensitive, matched '
+        "exactly and stemmed in the languages of `lang` (else those of Accept-Language, else the configured ones).",
+    )
+    lang: list[LanguageCode] = filter_values(
+        "A language to stem q in (ISO 639-1), repeatable; overrides Accept-Language. Languages without a stemmer "
+        "in PostgreSQL (bg, cs, et, hr, lv, mt, pl, sk, sl) match exactly only."
     )
     kind: list[ResultKind] = filter_values("Kind of result; `mission` selects missions taking applications.")
     country: list[CountryCode] = filter_values("Target country (a mission's destination).")
     sector: list[SectorCode] = filter_values("Sector code; any of the given.")
+    language: list[LanguageCode] = filter_values("Language of the text (ISO 639-1); any of the given.")
     deadline_after: PlanDate | None = Field(None, description="Deadline on or after this date.")
     deadline_before: PlanDate | None = Field(None, description="Deadline on or before this date.")
     open: bool = Field(True, description="true: only what can still be acted on today; false: closed ones too.")
     cluster: list[Slug] = filter_values("Posted or organised by this cluster (slug).")
     partnership: list[Slug] = filter_values("Posted or organised by this partnership (slug).")
     as_of: PlanDate | None = as_of_field()
-    facets: bool = Field(False, description="Add counts per kind, country and sector.")
+    facets: bool = Field(False, description="Add counts per kind, country, sector and language.")
     highlight: bool = Field(False, description="Add the title and a snippet with the matched words marked.")

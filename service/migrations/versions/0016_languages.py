@@ -47,7 +47,20 @@ AS $$
 $$
 """
 
-# A web-search query stemmed in each of the languages, OR-ed together and with its exact form.
+# The language a record is indexed in, as one lexeme no text can produce (the parser never
+# keeps a space in a lexeme): a query's stemmed form in a language applies only to records
+# in that language, so "photonics -mission" stemmed in Finnish ('missio') cannot match an
+# English record that says "mission". Unknown languages are indexed as English.
+SEARCH_LANGUAGE = """
+CREATE FUNCTION search_language(language text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT array_to_tsvector(ARRAY['lang ' || coalesce(language, 'en')]) $$
+"""
+
+# A web-search query as written (folded), OR-ed with its stemmed form in each language with
+# a stemmer, each for the records in that language. Languages that stem the query alike
+# share one branch ('lang de' | 'lang nl') & ..., which keeps the query short for ranking; a
+# stemmed form with no lexeme left (stop words only) adds nothing.
 SEARCH_QUERY = """
 CREATE FUNCTION search_query(languages text[], q text) RETURNS tsquery
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -55,12 +68,27 @@ AS $$
 DECLARE
   folded text := search_fold(q);
   result tsquery := websearch_to_tsquery('simple'::regconfig, folded);
-  config regconfig;
+  stems tsquery[] := '{}';
+  tags tsquery[] := '{}';
+  stemmed tsquery;
+  tag tsquery;
+  at int;
+  language text;
 BEGIN
-  FOR config IN SELECT DISTINCT search_config(l) FROM unnest(languages) AS l WHERE l IS NOT NULL LOOP
-    IF config <> 'simple'::regconfig THEN
-      result := result || websearch_to_tsquery(config, folded);
+  FOR language IN SELECT DISTINCT l FROM unnest(languages) AS l WHERE search_config(l) <> 'simple'::regconfig LOOP
+    stemmed := websearch_to_tsquery(search_config(language), folded);
+    CONTINUE WHEN numnode(stemmed) = 0;
+    tag := quote_literal('lang ' || language)::tsquery;
+    at := array_position(stems, stemmed);
+    IF at IS NULL THEN
+      stems := stems || stemmed;
+      tags := tags || tag;
+    ELSE
+      tags[at] := tags[at] || tag;
     END IF;
+  END LOOP;
+  FOR at IN 1 .. coalesce(array_length(stems, 1), 0) LOOP
+    result := result || (tags[at] && stems[at]);
   END LOOP;
   RETURN result;
 END
@@ -72,25 +100,25 @@ TABLES = {
     'opportunities': (
         ('title', 'summary', 'description'),
         "search_vector(language, title, 'A') || search_vector(language, summary, 'B') || "
-        "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D')",
+        "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D') || search_language(language)",
     ),
     'missions': (
         ('title', 'description'),
         "search_vector(language, title, 'A') || "
         "search_vector(language, coalesce(destination_city, '') || ' ' || coalesce(external_organiser, ''), 'B') || "
-        "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D')",
+        "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D') || search_language(language)",
     ),
     'clusters': (
         ('name', 'description'),
-        "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, description, 'B')",
+        "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, description, 'B') || search_language(language)",
     ),
     'partnerships': (
         ('name', 'objectives'),
-        "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, objectives, 'B')",
+        "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, objectives, 'B') || search_language(language)",
     ),
     'agreements': (
         ('title', 'description'),
-        "search_vector(language, title, 'A') || search_vector(language, description, 'C')",
+        "search_vector(language, title, 'A') || search_vector(language, description, 'C') || search_language(language)",
     ),
 }
 
@@ -131,7 +159,7 @@ def _saved_search_text(expression: str) -> None:
 
 
 def upgrade() -> None:
-    for statement in (SEARCH_CONFIG, SEARCH_VECTOR, SEARCH_QUERY):
+    for statement in (SEARCH_CONFIG, SEARCH_VECTOR, SEARCH_LANGUAGE, SEARCH_QUERY):
         op.execute(statement)
     for table, (columns, expression) in TABLES.items():
         op.add_column(table, sa.Column('language', sa.String(length=2), nullable=True))
@@ -153,5 +181,5 @@ def downgrade() -> None:
     for table in TABLES:
         _search_column(table, ENGLISH[table])
         op.drop_column(table, 'language')
-    for function in ('search_query(text[], text)', 'search_vector(text, text, "char")', 'search_config(text)'):
+    for function in ('search_query(text[], text)', 'search_language(text)', 'search_vector(text, text, "char")', 'search_config(text)'):
         op.execute(f'DROP FUNCTION {function}')
