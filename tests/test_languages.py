@@ -122,6 +122,14 @@ async def test_lang_wins_over_accept_language_which_wins_over_the_defaults(clien
     assert await found(client, q, {"Accept-Language": "zh, ja;q=0.5, *"}) == german  # none known: the defaults
     assert await found(client, q | {"lang": "it"}, {"Accept-Language": "de"}) == set()
     assert await found(client, q | {"lang": "de"}, {"Accept-Language": "it"}) == german
+    response = await client.get("/v1/opportunities", params=q)
+    assert "Accept-Language" in response.headers.get_list("Vary")
+
+
+async def test_a_query_of_stop_words_matches_only_where_written(client, texts):
+    # "und" is a German stop word: its German stemming is empty and must not stand for
+    # "every German record"; written as such, it matches where it is written.
+    assert await found(client, {"q": "und", "lang": "de"}) == set()
 
 
 @pytest.mark.parametrize("params", [{"q": "x", "lang": "xx"}, {"lang": "klingon"}, {"language": "zh"}])
