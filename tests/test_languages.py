@@ -62,6 +62,8 @@ async def test_names_and_acronyms_match_exactly_in_every_language(client, texts,
     assert await found(client, {"q": "BioValley", "lang": language}) == everyone
     assert await found(client, {"q": "Zurich", "lang": language}) == {texts["de"]["id"]}
     assert await found(client, {"q": "Zürich", "lang": language}) == {texts["de"]["id"]}
+    # A word as written, though its German stem differs ('wasserstofftechn', 'firm').
+    assert await found(client, {"q": "Wasserstofftechnik Firmen", "lang": language}) == {texts["de"]["id"]}
 
 
 async def test_a_mixed_language_page_ranks_title_matches_first(client):
