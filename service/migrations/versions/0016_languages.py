@@ -59,15 +59,17 @@ AS $$ SELECT array_to_tsvector(ARRAY['lang ' || coalesce(language, 'en')]) $$
 
 # A web-search query as written (folded), OR-ed with its stemmed form in each language with
 # a stemmer, each for the records in that language. Languages that stem the query alike
-# share one branch ('lang de' | 'lang nl') & ..., which keeps the query short for ranking; a
-# stemmed form with no lexeme left (stop words only) adds nothing.
+# share one branch ('lang de' | 'lang nl') & ..., and a stemmed form equal to the written
+# one adds nothing the written one does not match, which keeps the query short for ranking;
+# nor does a stemmed form with no lexeme left (stop words only).
 SEARCH_QUERY = """
 CREATE FUNCTION search_query(languages text[], q text) RETURNS tsquery
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 DECLARE
   folded text := search_fold(q);
-  result tsquery := websearch_to_tsquery('simple'::regconfig, folded);
+  exact tsquery := websearch_to_tsquery('simple'::regconfig, folded);
+  result tsquery := exact;
   stems tsquery[] := '{}';
   tags tsquery[] := '{}';
   stemmed tsquery;
@@ -77,7 +79,7 @@ DECLARE
 BEGIN
   FOR language IN SELECT DISTINCT l FROM unnest(languages) AS l WHERE search_config(l) <> 'simple'::regconfig LOOP
     stemmed := websearch_to_tsquery(search_config(language), folded);
-    CONTINUE WHEN numnode(stemmed) = 0;
+    CONTINUE WHEN numnode(stemmed) = 0 OR stemmed = exact;
     tag := quote_literal('lang ' || language)::tsquery;
     at := array_position(stems, stemmed);
     IF at IS NULL THEN
