@@ -2,6 +2,7 @@
 language, searched in the languages a client asks for, filtered and counted by language."""
 
 import pytest
+from sqlalchemy import text
 
 from tests import factories
 from tests.lists import collect
@@ -156,3 +157,15 @@ async def test_highlights_mark_stems_in_the_result_language(client, texts):
     [item] = response.json()["items"]
     assert item["highlight"]["title"] == "Neue <mark>Partnerschaft</mark> für Wasserstofftechnik"
     assert "<mark>Partnerschaft</mark> mit" in item["highlight"]["snippet"]
+
+
+async def test_the_text_index_answers_a_query_in_several_languages(session):
+    # search_query is IMMUTABLE: with constant arguments the planner folds it into a tsquery
+    # the GIN index can look up. Seq scans off: a near-empty table would not need the index.
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = await session.execute(text(
+        "EXPLAIN SELECT id FROM opportunities WHERE search @@ search_query(ARRAY['de', 'it'], 'Partnerschaften')"
+    ))
+    lines = "\n".join(row[0] for row in plan)
+    assert "Bitmap Index Scan on ix_opportunities_search" in lines, lines
+    assert "''lang de'' & ''partnerschaft''" in lines  # folded into a constant
