@@ -89,6 +89,18 @@ class Generator:
             parts.append(f"Competences in {RARE_WORD} are especially welcome.")
         return " ".join(parts)
 
+    def opportunity_text(self, kind: str, sector: str, where: str) -> tuple[str, str, str, str]:
+        """Title, summary, description and the language they are written in."""
+        rng = self.random
+        language = rng.choices(phrases.LANGUAGES, phrases.LANGUAGE_WEIGHTS)[0]
+        if language != "en":
+            return (*self.foreign(language, sector, where), language)
+        return (
+            f"{rng.choice(VERBS[kind])} {sector} {rng.choice(OBJECTS)} in {where}",
+            f"A cluster seeks {rng.choice(OBJECTS)} to {rng.choice(GOALS)} in {where}.",
+            self.description(sector, where), language,
+        )
+
     def foreign(self, language: str, sector: str, where: str) -> tuple[str, str, str]:
         """Title, summary and description in another language than English."""
         rng = self.random
@@ -194,17 +206,9 @@ async def generate(connection: asyncpg.Connection, *, clusters: int, partnership
             partnership = rng.choice(partnership_ids) if 0.6 <= roll < 0.75 else None
             organisation = "European Cluster Collaboration Platform" if roll >= 0.75 else None
             created = now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
-            language = rng.choices(phrases.LANGUAGES, phrases.LANGUAGE_WEIGHTS)[0]
-            if language == "en":
-                text = (
-                    f"{rng.choice(VERBS[kind])} {sector_name(sectors[0])} {rng.choice(OBJECTS)} in {where}",
-                    f"A cluster seeks {rng.choice(OBJECTS)} to {rng.choice(GOALS)} in {where}.",
-                    g.description(sector_name(sectors[0]), where),
-                )
-            else:
-                text = g.foreign(language, sector_name(sectors[0]), where)
             yield (
-                uuid.uuid4(), kind, *text, language, countries, sectors, cluster, partnership, organisation,
+                uuid.uuid4(), kind, *g.opportunity_text(kind, sector_name(sectors[0]), where), countries, sectors,
+                cluster, partnership, organisation,
                 _when(rng, today), rng.random() < 0.03, created, created,
             )
 
