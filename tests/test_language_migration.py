@@ -13,6 +13,17 @@ OPPORTUNITY = (
     "VALUES (gen_random_uuid(), 'call', :title, :summary, 'ECCP') RETURNING id"
 )
 
+SAVED_SEARCH = """
+WITH k AS (
+  INSERT INTO api_keys (id, prefix, secret_hash, name, scope) VALUES (gen_random_uuid(), 'old', '\\x00', 'old', 'write')
+  RETURNING id
+)
+INSERT INTO saved_searches (id, owner_key_id, name, query, feed_token, kinds, countries, sectors, clusters,
+                            partnerships, open_only, q)
+SELECT gen_random_uuid(), k.id, 'Partnerschaften', '{"q": "Partnerschaften"}', 'token', '{*}', '{*}', '{*}', '{*}',
+       '{*}', true, 'Partnerschaften' FROM k
+"""
+
 
 async def test_existing_rows_get_their_language_and_its_stemming(server_url):
     url = await create_scratch_database(server_url)
@@ -29,6 +40,7 @@ async def test_existing_rows_get_their_language_and_its_stemming(server_url):
                 "INSERT INTO clusters (id, slug, name, country, description) VALUES (gen_random_uuid(), 'pole', "
                 "'Pôle', 'FR', 'Le pôle réunit des entreprises et des laboratoires de recherche en Bretagne.')"
             ))
+            await connection.execute(text(SAVED_SEARCH))
         await upgrade(engine)
         async with engine.connect() as connection:
             languages = dict((await connection.execute(text("SELECT id, language FROM opportunities"))).all())
@@ -42,6 +54,11 @@ async def test_existing_rows_get_their_language_and_its_stemming(server_url):
             assert (await connection.execute(stemmed, {"languages": ["pl"], "q": "biovalley"})).scalars().all() == [short]
             laboratory = text("SELECT count(*) FROM clusters WHERE search @@ search_query('{fr}', 'laboratoire')")
             assert await connection.scalar(laboratory) == 1
+            # A saved search made before: stemmed in the default languages from now on.
+            saved = (await connection.execute(text("SELECT languages, text_query FROM saved_searches"))).one()
+            assert "de" in saved.languages and "en" in saved.languages
+            alerted = text("SELECT o.id FROM opportunities o, saved_searches s WHERE o.search @@ s.text_query")
+            assert (await connection.execute(alerted)).scalars().all() == [german]
     finally:
         await engine.dispose()
         await drop_database(server_url, url)
