@@ -1,8 +1,8 @@
 """Which EU language a text is written in, when its writer did not say.
 
 Lingua's detector, restricted to the EU languages it knows (all but Maltese) and in its
-low-accuracy mode: about 35 MB of models instead of almost 600 MB, loaded on first use, and
-still right on a sentence or more. Below MIN_WORDS words it is often wrong (a name such as
+low-accuracy mode: about 35 MB of models instead of almost 600 MB (read once, when the
+service starts or on first use), and still right on a sentence or more. Below MIN_WORDS words it is often wrong (a name such as
 "BioValley" comes out Finnish), so short texts are left undetected: None.
 """
 
@@ -40,7 +40,6 @@ def detect(*texts: str | None) -> str | None:
         return None
     found = _detector().detect_language_of(sample)
     return found.iso_code_639_1.name.lower() if found is not None else None
-
 
 
 def detected_language(*fields: str) -> Any:
