@@ -55,7 +55,7 @@ def test_estimates_are_asked_again_once_old():
 def _shape(sort: str) -> Shape:
     return Shape(
         text=sort == "-rank", kinds=(), country=False, sector=False, deadline_after=False, deadline_before=False,
-        open=True, cluster=False, partnership=False, sort=sort, after_cursor=True,
+        language=False, open=True, cluster=False, partnership=False, sort=sort, after_cursor=True,
     )
 
 

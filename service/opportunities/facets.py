@@ -1,4 +1,4 @@
-"""Facet counts for a search: per kind, country and sector, each counted without its own
+"""Facet counts for a search: per kind, country, sector and language, each counted without its own
 filter (so a UI can show "USA (12)" while Canada is selected).
 
 Counting is exact while a search is narrow enough to count quickly. A broad search (the
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -41,6 +41,10 @@ MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
 FACET_VALUES = 50
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
 
+def _known(language: Any) -> Any:
+    return func.array_remove(array[Any]([language], type_=String), null())
+
+
 # The facets, and per facet the values an opportunity (o) and a mission (m) are counted
 # under, as arrays (a row counts once under each of its values). A facet's filter is its
 # entry in search_conditions.opportunity_facets and mission_facets; adding a facet is one
@@ -49,6 +53,8 @@ VALUES_OF: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "kind": (lambda o: array[Any]([o.kind]), lambda m: array[Any]([literal("mission", String)])),
     "country": (lambda o: o.countries, lambda m: array[Any]([m.destination_country], type_=String)),
     "sector": (lambda o: o.sectors, lambda m: m.sectors),
+    # A record whose language is unknown (null) is counted under none.
+    "language": (lambda o: _known(o.language), lambda m: _known(m.language)),
 }
 FACETS = tuple(VALUES_OF)
 

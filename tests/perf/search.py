@@ -47,7 +47,7 @@ from service.db import (
 )
 from service.main import create_app
 from service.migrate import upgrade
-from tests.perf import dataset
+from tests.perf import dataset, phrases
 from tests.perf.load import Figures, wrk
 
 HERE = Path(__file__).parent
@@ -128,6 +128,9 @@ async def query_classes(app, walk_pages: bool = True) -> dict[str, str]:
         "filters": f"/v1/opportunities?{filters}",
         "facets": f"/v1/opportunities?{filters}&facets=true",
         "text-facets": f"/v1/opportunities?q={dataset.RARE_WORD}&facets=true",
+        "text-de": f"/v1/opportunities?q={phrases.PARTNERSHIP_DE}en&lang=de",
+        "text-language-filter": f"/v1/opportunities?q={dataset.INNOVATION}&language=de&language=fr",
+        "language-facets": f"/v1/opportunities?{filters}&language=it&facets=true",
         "page-1": "/v1/opportunities?limit=20",
         "page-10000": f"/v1/opportunities?limit=20&cursor={cursor}",
         "get-by-id": f"/v1/opportunities/{an_id}",
