@@ -280,7 +280,10 @@ def _api_default() -> str:
 
 
 API_HELP = "URL of the running service (default: http://127.0.0.1:8000, or SERVER__HOST and SERVER__PORT)."
-RESOURCE_NAMES = ("clusters", "partnerships", "target-markets", "missions", "agreements", "opportunities")
+RESOURCE_NAMES = (
+    "clusters", "partnerships", "target-markets", "missions", "agreements", "opportunities",
+    "meeting-sessions", "meeting-availability", "meeting-requests",
+)
 
 
 def _resource(name: str) -> str:

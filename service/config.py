@@ -15,6 +15,8 @@ from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.kit.languages import STEMMERS, LanguageCode
+
 MIB = 1024 * 1024
 
 
@@ -222,7 +224,7 @@ class LogSettings(BaseModel):
 
 
 def _origin_list(value: object) -> object:
-    """A JSON list, or the friendlier comma-separated form."""
+    """A JSON list, or the friendlier comma-separated form (origins, languages)."""
     if not isinstance(value, str):
         return value
     value = value.strip()
@@ -238,6 +240,16 @@ class CorsSettings(BaseModel):
     )
 
     _split = field_validator("allow_origins", mode="before")(_origin_list)
+
+
+class SearchSettings(BaseModel):
+    languages: Annotated[list[LanguageCode], NoDecode] = Field(
+        default_factory=lambda: list(STEMMERS), min_length=1,
+        description="Languages a text query is stemmed in when the request names none (neither `lang` nor "
+        "Accept-Language), as a list of ISO 639-1 codes; default: every EU language PostgreSQL stems.",
+    )
+
+    _split = field_validator("languages", mode="before")(_origin_list)
 
 
 class Settings(BaseSettings):
@@ -265,6 +277,7 @@ class Settings(BaseSettings):
     tasks: TaskSettings = TaskSettings()
     webhooks: WebhookSettings = WebhookSettings()
     meetings: MeetingSettings = MeetingSettings()
+    search: SearchSettings = SearchSettings()
 
 
 @lru_cache

@@ -24,6 +24,7 @@ from service.config import Settings, get_settings
 from service.db import AnonymousShare, create_engine, create_sessionmaker, database_url, to_asyncpg_url
 from service.events.router import router as events_router
 from service.interests.router import router as interests_router
+from service.kit import language_detection
 from service.kit.clock import Clock
 from service.kit.cursor_key import cursor_signing
 from service.markets.router import router as markets_router
@@ -99,6 +100,8 @@ def _lifespan(
             replica = create_engine(to_asyncpg_url(settings.database_replica_url), settings)
             app.state.read_sessionmaker = create_sessionmaker(replica, settings)
             watch_pool("replica", replica)
+        # The language models, read before the first write needs them (about half a second).
+        await asyncio.to_thread(language_detection.preload)
         # Everything built so far (routes, schemas, caches) lives as long as the process:
         # freeze it out of the collector's way, or each full collection walks it all and
         # stalls every request in flight; and collect young objects per few requests rather

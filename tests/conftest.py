@@ -27,6 +27,7 @@ from service.db import start_embedded, stop_embedded, to_asyncpg_url
 from service.kit.clock import FixedClock
 from service.main import create_app
 from service.migrate import upgrade
+from service.opportunities import facets
 
 
 def _server_url(tmp_root: Path) -> URL:
@@ -137,6 +138,8 @@ def clock():
 
 @pytest.fixture
 def app(settings, sessionmaker, clock):
+    # Facet counts are remembered per process for a while; each test's data is its own.
+    facets.recent_counts.clear()
     app = create_app(settings, sessionmaker=sessionmaker)
     app.state.clock = clock
     return app

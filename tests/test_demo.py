@@ -38,3 +38,11 @@ async def test_target_markets_are_ranked_by_partnerships(demo_loaded, client):
 
 async def test_demo_loads_only_into_an_empty_database(demo_loaded, session):
     assert not await demo.is_empty(session)
+
+
+async def test_demo_opportunities_in_several_languages(demo_loaded, client):
+    body = (await client.get("/v1/opportunities", params={"facets": True, "open": False, "limit": 1})).json()
+    languages = {f["value"] for f in body["facets"]["language"]}
+    assert {"en", "de", "fr", "it", "es", "nl", "pl"} <= languages
+    found = (await client.get("/v1/opportunities", params={"q": "Partnerschaften", "lang": "de"})).json()["items"]
+    assert [i["title"] for i in found] == ["Partnerschaft für digitale Logistik in Kanada gesucht"]

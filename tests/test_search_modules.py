@@ -1,6 +1,6 @@
 """How the search package holds together: modules use each other's public names only, the
-planner-estimate cache stays bounded without forgetting the searches in use, and the page
-is ordered the way its indexes are read."""
+cache of planner estimates and facet counts stays bounded without forgetting the searches
+in use, and the page is ordered the way its indexes are read."""
 
 import ast
 from pathlib import Path
@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql
 
 from service.opportunities import facets
 from service.opportunities.page_query import page_statement
+from service.opportunities.recent import Recent
 from service.opportunities.search_plan import Shape
 
 PACKAGE = Path(facets.__file__).parent
@@ -34,7 +35,7 @@ def test_search_modules_reach_into_no_private_names_of_each_other():
 
 
 def test_estimates_keep_the_searches_in_use_when_a_burst_of_new_ones_arrives():
-    estimates = facets.Estimates(size=3, seconds=300)
+    estimates = Recent[float](size=3, seconds=300)
     estimates.put("typed", 10.0)
     for n in range(100):
         estimates.get("typed")  # the search being typed is asked for again and again
@@ -46,7 +47,7 @@ def test_estimates_keep_the_searches_in_use_when_a_burst_of_new_ones_arrives():
 
 
 def test_estimates_are_asked_again_once_old():
-    estimates = facets.Estimates(size=3, seconds=0)
+    estimates = Recent[float](size=3, seconds=0)
     estimates.put("q", 10.0)
     assert estimates.get("q") is None
 
@@ -54,7 +55,7 @@ def test_estimates_are_asked_again_once_old():
 def _shape(sort: str) -> Shape:
     return Shape(
         text=sort == "-rank", kinds=(), country=False, sector=False, deadline_after=False, deadline_before=False,
-        open=True, cluster=False, partnership=False, sort=sort, after_cursor=True,
+        language=False, open=True, cluster=False, partnership=False, sort=sort, after_cursor=True,
     )
 
 

@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
@@ -38,6 +40,10 @@ class AgreementCreate(InputModel):
     counterparts: list[Counterpart] = Field(default_factory=list, max_length=50, description="Organisations abroad.")
     sectors: list[SectorCode] = sector_list()
     description: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("title", "description")
+
     document_url: Url | None = None
     mission: Annotated[str, Text(200, min_length=1)] | None = Field(None, description="The mission it was signed at: its id or external_id.")
 
@@ -80,6 +86,7 @@ class Agreement(OutputModel):
     counterparts: list[Counterpart]
     sectors: list[str]
     description: str | None
+    language: str | None
     document_url: str | None
     mission: MissionRefOut | None
     created_at: datetime

@@ -53,7 +53,11 @@ async def raw_connection(session: AsyncSession, statement_timeout_ms: int) -> as
 async def _merge(conn: asyncpg.Connection, resource: Resource, apply: bool) -> tuple[tuple[int, int, int], float]:
     """(created, updated, unchanged), merged or only classified, and the seconds the change
     feed's events of a merge took (its own phase in the log: its cost grows with the rows written)."""
-    counts = await (staging.merge if apply else staging.classify)(conn, resource)
+    rules = resource.rules
+    if rules:
+        counts = await (rules.merge if apply else rules.classify)(conn)
+    else:
+        counts = await (staging.merge if apply else staging.classify)(conn, resource)
     started = time.perf_counter()
     if apply:
         await staging.write_events(conn, resource)
@@ -176,9 +180,10 @@ async def _check(conn: asyncpg.Connection, resource: Resource, rows: Rows, cap: 
     duplicates, duplicate_errors = await staging.reject_duplicates(conn, resource, cap)
     unknown, reference_errors = await staging.resolve_references(conn, resource, cap)
     guarded, guard_errors = await staging.reject_guarded(conn, resource, cap)
+    broken, rule_errors = await resource.rules.check(conn, cap) if resource.rules else (0, [])
     rejected = rows.rejected + await staging.rejected_count(conn)
-    errors = sorted(rows.errors + duplicate_errors + reference_errors + guard_errors, key=lambda e: e.line)
-    return _Checked(rejected, errors, rows.error_count + duplicates + unknown + guarded)
+    errors = sorted(rows.errors + duplicate_errors + reference_errors + guard_errors + rule_errors, key=lambda e: e.line)
+    return _Checked(rejected, errors, rows.error_count + duplicates + unknown + guarded + broken)
 
 
 def _record_outcomes(resource: str, applied: bool, created: int, updated: int, unchanged: int, rejected: int) -> None:

@@ -107,7 +107,8 @@ async def load_records(
                description="Retrying with the same key answers the first answer again instead of loading twice."),
     ] = None,
 ) -> JSONResponse:
-    """Upsert every row by its natural key (`slug`, `country` or `external_id`): created when
+    """Upsert every row by its natural key (`slug`, `country`, `external_id`; meeting data by
+    mission and start, mission and cluster, or mission and both clusters): created when
     new, updated when changed, counted unchanged otherwise. `mode=strict` commits nothing when
     a row is rejected (422, the report inside); `mode=partial` commits the valid rows."""
     loader.unbound_only("load files in bulk")
@@ -160,7 +161,11 @@ async def export_records(
     anonymous_share: AnonymousShareDep,
 ) -> SpooledResponse:
     """The same shape `POST /v1/bulk/{resource}` takes, ordered by natural key: export, load
-    into another database, export again, and the files are identical."""
+    into another database, export again, and the files are identical. Meeting availability
+    and requests go to keys not bound to a cluster only (403 otherwise)."""
+    if RESOURCES[resource].private:
+        # The API shows a bound key only its own cluster's part of these: it gets none here.
+        principal.unbound_only(f"export {resource}")
     format = _export_format(request)
     settings = app_settings.bulk
     media_type = f"{CSV}; charset=utf-8" if format == "csv" else NDJSON

@@ -124,7 +124,9 @@ class CsvRows(Rows):
         errors += [FieldError(location="body.header", message=f"column '{n}' appears twice")
                    for n in sorted({n for n in names if names.count(n) > 1})]
         given = {n.split(".")[0] for n in names}
-        required = [n for n, f in self.resource.model.model_fields.items() if f.is_required() and n not in given]
+        # A field named by its alias (`from`) is a column of that name.
+        fields = ((f.alias or n, f) for n, f in self.resource.model.model_fields.items())
+        required = [n for n, f in fields if f.is_required() and n not in given]
         if self.resource.key_required and self.resource.key not in given:
             required.append(self.resource.key)
         errors += [FieldError(location="body.header", message=f"column '{n}' is required") for n in required]

@@ -6,16 +6,18 @@ which other resources it refers to by natural key, its child rows, its CSV colum
 export query. Loading, staging, merging and exporting are generic over this.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
+from asyncpg import Connection
 from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql
 
 from service.bulk.csvcodec import CsvColumn
+from service.bulk.schemas import RowError
 from service.models import Base
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialect constructors unannotated
@@ -87,6 +89,24 @@ class Children:
     merge: tuple[str, ...]
 
 
+Counts = tuple[int, int, int]  # created, updated, unchanged
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A resource whose rows need more of the database than references to be judged, and
+    which merges them itself (meeting data: keys of several columns, rules across rows).
+
+    `check(conn, cap)` runs after the references are resolved: it rejects rows (marking
+    them in `bulk_rejected`) and returns (how many, the first `cap` errors). `classify` and
+    `merge` then stand for the generic ones, over the rows still accepted.
+    """
+
+    check: Callable[[Connection, int], Awaitable[tuple[int, list[RowError]]]]
+    classify: Callable[[Connection], Awaitable[Counts]]
+    merge: Callable[[Connection], Awaitable[Counts]]
+
+
 @dataclass(frozen=True)
 class Resource:
     name: str  # as in URLs: clusters, target-markets
@@ -106,6 +126,8 @@ class Resource:
     sector_fields: tuple[str, ...] = ()  # fields holding sector codes, checked against the vocabulary
     guards: tuple[Guard, ...] = ()  # rules a row changing a stored record must keep
     event: str | None = None  # the change feed's name for a record (`cluster`: cluster.created...); none: no events
+    rules: Rules | None = None  # its own checks and merge; the key is then a staged-only column
+    private: bool = False  # read by keys bound to a cluster only in part in the API: exported to unbound keys only
 
     @cached_property
     def sql_types(self) -> dict[str, str]:
@@ -129,7 +151,8 @@ class Resource:
 
     @cached_property
     def key_index(self) -> int:
-        return [c.name for c in self.columns].index(self.key)
+        """Where the key is among the staging columns (a table column, or a staged one)."""
+        return [name for name, _ in self.staging_columns].index(self.key)
 
     @cached_property
     def written_columns(self) -> list[str]:

@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from service.kit.countries import nuts_prefix
 from service.kit.http import ListQuery, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import (
     Count,
@@ -57,6 +59,10 @@ class ClusterCreate(InputModel):
     website: Url | None = None
     email: Email | None = None
     description: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("name", "description")
+
     sectors: list[SectorCode] = sector_list()
     member_count: Count | None = None
     sme_count: Count | None = None
@@ -94,6 +100,7 @@ class Cluster(OutputModel):
     website: str | None
     email: str | None
     description: str | None
+    language: str | None
     sectors: list[str]
     member_count: int | None
     sme_count: int | None

@@ -5,18 +5,24 @@ Each repeatable filter is an OR over its values; different filters are ANDed.
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, literal_column, or_
+from sqlalchemy import ColumnElement, Text, func, literal, or_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
-# The text search configuration of every tsvector column (see the search_fold migration).
-SEARCH_CONFIG_NAME = "english"
-SEARCH_CONFIG: ColumnElement[Any] = literal_column(f"'{SEARCH_CONFIG_NAME}'::regconfig")
+from service.kit.languages import STEMMERS
+
+# What the lists other than the opportunity search stem a text query in: every language
+# PostgreSQL stems (their records are in any language, and they take no `lang`).
+ALL_STEMMED = list(STEMMERS)
 
 
-def text_query(q: str) -> ColumnElement[Any]:
-    """Web-search syntax ("quoted phrase", -exclusion, or), stemmed and accent-folded the
-    same way the indexed text is, so "cooperacion" finds "cooperación"."""
-    return func.websearch_to_tsquery(SEARCH_CONFIG, func.search_fold(q))
+def text_query(q: Any, languages: Any = ALL_STEMMED) -> ColumnElement[Any]:
+    """Web-search syntax ("quoted phrase", -exclusion, or), stemmed in each of the languages
+    and kept exact too (the search_query migration), accent-folded as the indexed text is,
+    so "cooperacion" finds "cooperación"."""
+    if isinstance(languages, list):
+        languages = literal(languages, ARRAY(Text))
+    return func.search_query(languages, q)
 
 
 def matches_text(search_column: InstrumentedAttribute[Any], q: str) -> ColumnElement[bool]:

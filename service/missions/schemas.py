@@ -7,6 +7,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import (
     Count,
@@ -69,6 +71,10 @@ class MissionCreate(InputModel):
     cost_reimbursement_percent: Percent | None = None
     url: Url | None = None
     description: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("title", "description")
+
     cancelled: bool = False
     outcomes: Outcomes = Field(default_factory=Outcomes)
 
@@ -141,6 +147,7 @@ class Mission(OutputModel):
     cost_reimbursement_percent: float | None
     url: str | None
     description: str | None
+    language: str | None
     cancelled: bool
     status: MissionStatus = Field(description="Derived from the dates and the cancelled flag.")
     outcomes: Outcomes

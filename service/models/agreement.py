@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, Timestamped, Versioned, new_id
 from service.models.cluster import Cluster
+from service.models.language import language_check, language_column
 from service.models.mission import Mission
 from service.models.partnership import Partnership
 
@@ -17,8 +18,7 @@ AGREEMENT_KINDS = (
 )
 
 AGREEMENT_SEARCH = (
-    "setweight(to_tsvector('english', search_fold(coalesce(title, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C')"
+    "search_vector(language, title, 'A') || search_vector(language, description, 'C') || search_language(language)"
 )
 
 
@@ -29,6 +29,7 @@ class Agreement(Timestamped, Versioned, Base):
 
     __tablename__ = "agreements"
     __table_args__ = (
+        language_check(),
         CheckConstraint(f"kind IN {AGREEMENT_KINDS}", name="kind"),
         CheckConstraint("status IN ('draft', 'negotiating', 'signed', 'terminated')", name="status"),
         CheckConstraint("valid_until IS NULL OR signed_on IS NULL OR valid_until >= signed_on", name="validity"),
@@ -57,6 +58,7 @@ class Agreement(Timestamped, Versioned, Base):
     description: Mapped[str | None] = mapped_column(Text)
     document_url: Mapped[str | None] = mapped_column(String(2000))
     mission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("missions.id", ondelete="RESTRICT"), index=True)
+    language: Mapped[str | None] = language_column()
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(AGREEMENT_SEARCH, persisted=True), deferred=True)
 
     partnership: Mapped[Partnership | None] = relationship(lazy="raise")

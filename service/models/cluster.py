@@ -6,13 +6,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, Timestamped, Versioned, new_id
+from service.models.language import language_check, language_column
 
 LABELS = ("gold", "silver", "bronze", "none")
 
 CLUSTER_SEARCH = (
-    "setweight(to_tsvector('english', search_fold(coalesce(name, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(acronym, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'B')"
+    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, description, 'B') || "
+    "search_language(language)"
 )
 
 
@@ -21,6 +21,7 @@ class Cluster(Timestamped, Versioned, Base):
 
     __tablename__ = "clusters"
     __table_args__ = (
+        language_check(),
         CheckConstraint("label IN ('gold', 'silver', 'bronze', 'none')", name="label"),
         Index("ix_clusters_sectors", "sectors", postgresql_using="gin"),
         Index("ix_clusters_target_countries", "target_countries", postgresql_using="gin"),
@@ -53,4 +54,5 @@ class Cluster(Timestamped, Versioned, Base):
     target_countries: Mapped[list[str]] = mapped_column(
         ARRAY(String(2)), Computed("market_countries(target_markets)", persisted=True), deferred=True
     )
+    language: Mapped[str | None] = language_column()
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(CLUSTER_SEARCH, persisted=True), deferred=True)

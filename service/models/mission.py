@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from service.models.base import Base, Timestamped, Versioned, new_id
 from service.models.cluster import Cluster
+from service.models.language import language_check, language_column
 from service.models.partnership import Partnership
 
 MISSION_KINDS = (
@@ -29,11 +30,10 @@ MISSION_KINDS = (
 )
 
 MISSION_SEARCH = (
-    "setweight(to_tsvector('english', search_fold(coalesce(title, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(destination_city, '') || ' ' || "
-    "coalesce(external_organiser, ''))), 'B') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(description, ''))), 'C') || "
-    "setweight(to_tsvector('english', coalesce(sector_words(sectors), '')), 'D')"
+    "search_vector(language, title, 'A') || "
+    "search_vector(language, coalesce(destination_city, '') || ' ' || coalesce(external_organiser, ''), 'B') || "
+    "search_vector(language, description, 'C') || search_vector('en', sector_words(sectors), 'D') || "
+    "search_language(language)"
 )
 
 
@@ -46,6 +46,7 @@ class Mission(Timestamped, Versioned, Base):
 
     __tablename__ = "missions"
     __table_args__ = (
+        language_check(),
         CheckConstraint(f"kind IN {MISSION_KINDS}", name="kind"),
         CheckConstraint("direction IN ('outbound', 'inbound')", name="direction"),
         CheckConstraint("ends_on >= starts_on", name="dates"),
@@ -98,6 +99,7 @@ class Mission(Timestamped, Versioned, Base):
     source_uid: Mapped[str | None] = mapped_column(String(500))
     source_sequence: Mapped[int | None]
     source_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = language_column()
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(MISSION_SEARCH, persisted=True), deferred=True)
 
     organisers: Mapped[list["MissionOrganiser"]] = relationship(

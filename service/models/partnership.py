@@ -8,14 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models.base import Base, Timestamped, Versioned, new_id
 from service.models.cluster import Cluster
+from service.models.language import language_check, language_column
 
 PROGRAMMES = ("escp-4i", "escp-s3", "other")
 ROLES = ("coordinator", "partner")
 
 PARTNERSHIP_SEARCH = (
-    "setweight(to_tsvector('english', search_fold(coalesce(name, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(acronym, ''))), 'A') || "
-    "setweight(to_tsvector('english', search_fold(coalesce(objectives, ''))), 'B')"
+    "search_vector(language, name, 'A') || search_vector(language, acronym, 'A') || search_vector(language, objectives, 'B') || "
+    "search_language(language)"
 )
 
 
@@ -24,6 +24,7 @@ class Partnership(Timestamped, Versioned, Base):
 
     __tablename__ = "partnerships"
     __table_args__ = (
+        language_check(),
         CheckConstraint("programme IN ('escp-4i', 'escp-s3', 'other')", name="programme"),
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start", name="period"),
         Index("ix_partnerships_sectors", "sectors", postgresql_using="gin"),
@@ -48,6 +49,7 @@ class Partnership(Timestamped, Versioned, Base):
     website: Mapped[str | None] = mapped_column(String(2000))
     sectors: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
     target_markets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    language: Mapped[str | None] = language_column()
     search: Mapped[Any] = mapped_column(TSVECTOR, Computed(PARTNERSHIP_SEARCH, persisted=True), deferred=True)
 
     members: Mapped[list["PartnershipMember"]] = relationship(

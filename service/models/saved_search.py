@@ -12,7 +12,7 @@ from service.models.base import Base, Timestamped, Versioned, new_id
 # country filter holds {'*'}, and an opportunity looks itself up with its countries plus '*'.
 ANY = "*"
 
-SAVED_SEARCH_TEXT = "websearch_to_tsquery('english'::regconfig, search_fold(q))"
+SAVED_SEARCH_TEXT = "search_query(languages, q)"
 
 
 class SavedSearch(Timestamped, Versioned, Base):
@@ -41,6 +41,8 @@ class SavedSearch(Timestamped, Versioned, Base):
     deadline_before: Mapped[date | None]
     open_only: Mapped[bool] = mapped_column(Boolean)
     q: Mapped[str | None] = mapped_column(String(500))
+    # The languages q is stemmed in (lang or Accept-Language when saved, else the defaults).
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(2)))
     text_query: Mapped[Any] = mapped_column(TSQUERY, Computed(SAVED_SEARCH_TEXT, persisted=True), deferred=True)
 
 

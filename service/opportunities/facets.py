@@ -1,4 +1,4 @@
-"""Facet counts for a search: per kind, country and sector, each counted without its own
+"""Facet counts for a search: per kind, country, sector and language, each counted without its own
 filter (so a UI can show "USA (12)" while Canada is selected).
 
 Counting is exact while a search is narrow enough to count quickly. A broad search (the
@@ -7,21 +7,26 @@ sample of the opportunities, scaled up and flagged approximate: counting 600,000
 opportunities exactly takes seconds, which no search box can wait for, and at that size
 "about 120,000" tells a user what the exact figure would. Missions, a small table, are
 always counted exactly.
+
+A search's counts are then reused for FRESH_SECONDS, for every page and sort of it: the
+answer says when they were counted (`counted_at`), so they are exact as of then.
 """
 
 import json
-import time
-from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import Float, Select, String, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.models import Mission, Opportunity
-from service.opportunities.schemas import Facets
+from service.opportunities.recent import Recent
+from service.opportunities.schemas import FACETS_FRESH_SECONDS, Facets
 from service.opportunities.search_conditions import (
     mission_facets,
     mission_filters,
@@ -34,8 +39,24 @@ EXACT_LIMIT = 20_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
 MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
 FACET_VALUES = 50
-FACETS = ("kind", "country", "sector")
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
+
+def _known(language: Any) -> Any:
+    return func.array_remove(array[Any]([language], type_=String), null())
+
+
+# The facets, and per facet the values an opportunity (o) and a mission (m) are counted
+# under, as arrays (a row counts once under each of its values). A facet's filter is its
+# entry in search_conditions.opportunity_facets and mission_facets; adding a facet is one
+# line here, and everything below counts it.
+VALUES_OF: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "kind": (lambda o: array[Any]([o.kind]), lambda m: array[Any]([literal("mission", String)])),
+    "country": (lambda o: o.countries, lambda m: array[Any]([m.destination_country], type_=String)),
+    "sector": (lambda o: o.sectors, lambda m: m.sectors),
+    # A record whose language is unknown (null) is counted under none.
+    "language": (lambda o: _known(o.language), lambda m: _known(m.language)),
+}
+FACETS = tuple(VALUES_OF)
 
 
 # The statements here select columns by label, not entities.
@@ -47,44 +68,40 @@ class _Count(TypedDict):
     count: int
 
 
-def _flags(facets: dict[str, Any]) -> list[Any]:
-    return [facets[name].label(f"in_{name}") for name in FACETS]
+def _columns(conditions: dict[str, Any], values: dict[str, Any], weight: Any) -> list[Any]:
+    """Per facet its values and whether its own filter passes; the row's weight."""
+    flags = [conditions[name].label(f"in_{name}") for name in FACETS]
+    return [*(values[name].label(f"values_{name}") for name in FACETS), *flags, weight.label("weight")]
+
+
+def _all_but_one(conditions: dict[str, Any]) -> Any:
+    """Rows some facet counts: those passing every facet filter but at most one (each facet
+    ignores only its own)."""
+    return or_(*(and_(*(conditions[other] for other in FACETS if other != name)) for name in FACETS))
 
 
 def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Rows:
-    """The opportunity rows some facet counts: those passing the non-facet filters and at
-    least two of the three facet filters (each facet ignores only its own)."""
     facets = opportunity_facets(s, o)
-    two_of_three = or_(
-        facets["country"] & facets["sector"], facets["kind"] & facets["sector"], facets["kind"] & facets["country"]
-    )
-    return select(
-        o.kind.label("kind"), o.countries.label("countries"), o.sectors.label("sectors"), *_flags(facets),
-        weight.label("weight"),
-    ).where(*opportunity_filters(s, o), two_of_three)
+    values = {name: of_opportunity(o) for name, (of_opportunity, _) in VALUES_OF.items()}
+    return select(*_columns(facets, values, weight)).where(*opportunity_filters(s, o), _all_but_one(facets))
 
 
 def _mission_rows(s: Shape) -> Rows:
-    m = Mission
-    return select(
-        literal("mission", String).label("kind"),
-        # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
-        array[Any]([m.destination_country], type_=String).label("countries"),
-        m.sectors.label("sectors"), *_flags(mission_facets(s)), literal(1.0, Float).label("weight"),
-    ).where(*mission_filters(s))
+    values = {name: of_mission(Mission) for name, (_, of_mission) in VALUES_OF.items()}
+    return select(*_columns(mission_facets(s), values, literal(1.0, Float))).where(*mission_filters(s))
 
 
 def _counts(opportunities: Rows, missions: Rows) -> Rows:
-    """(facet, value, weighted count) over both."""
+    """(facet, value, weighted count) over both, in one pass over the matching rows: they
+    are read once into `matched`, and each facet counts those passing the other facets'
+    filters."""
     c = union_all(opportunities, missions).cte("matched").c
-    by_kind = select(literal("kind").label("facet"), c.kind.label("value"), c.weight).where(c.in_country, c.in_sector)
-    countries = select(literal("country").label("facet"), func.unnest(c.countries).label("value"), c.weight).where(
-        c.in_kind, c.in_sector
-    )
-    sectors = select(literal("sector").label("facet"), func.unnest(c.sectors).label("value"), c.weight).where(
-        c.in_kind, c.in_country
-    )
-    values = union_all(by_kind, countries, sectors).subquery("facet_values")
+    per_facet = []
+    for name in FACETS:
+        value = func.unnest(c[f"values_{name}"]).label("value")
+        others = (c[f"in_{other}"] for other in FACETS if other != name)
+        per_facet.append(select(literal(name).label("facet"), value, c.weight).where(*others))
+    values = union_all(*per_facet).subquery("facet_values")
     return select(values.c.facet, values.c.value, func.sum(values.c.weight).label("count")).group_by(
         values.c.facet, values.c.value
     )
@@ -109,38 +126,30 @@ def _estimate_statement(s: Shape) -> Rows:
     return _opportunity_rows(s, Opportunity, literal(1.0, Float))
 
 
-class Estimates:
-    """Planner estimates by search, each for `seconds`, at most `size` of them: the least
-    recently used goes first, so the searches being typed right now stay remembered."""
-
-    def __init__(self, size: int, seconds: float) -> None:
-        self.size, self.seconds = size, seconds
-        self._entries: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def get(self, key: str) -> float | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
-
-    def put(self, key: str, rows: float) -> None:
-        self._entries[key] = (time.monotonic() + self.seconds, rows)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 # Planner estimates, by search, for a few minutes: asking costs a planning round trip, and
 # the answer only moves when the table's statistics do.
-estimates = Estimates(size=4096, seconds=300)
+estimates: Recent[float] = Recent(size=4096, seconds=300)
+
+# Facet counts, by search, for FRESH_SECONDS: a search is paged through and re-sorted with
+# the same counts, and a popular one asked by many at once; counting costs several times
+# the page (it reads every match, the page stops at fifty). The answer states when it
+# counted (Facets.counted_at), so a client knows how old the counts may be.
+FRESH_SECONDS = FACETS_FRESH_SECONDS
+recent_counts: Recent[Facets] = Recent(size=1024, seconds=FRESH_SECONDS)
+# Parameters of the page, not of the search: its size, the relevance window, the cursor.
+PAGE_PARAMETERS = frozenset({"limit", "window", "after_value", "after_id"})
+
+
+def search_key(s: Shape, params: dict[str, Any]) -> str:
+    """The search as its counts depend on it: neither sort nor page, and repeated filter
+    values as a set (country=US&country=CA is country=CA&country=US)."""
+    shape = replace(s, sort="", after_cursor=False)
+    values = {k: sorted(set(v)) if isinstance(v, list) else v for k, v in params.items() if k not in PAGE_PARAMETERS}
+    return json.dumps([repr(shape), values], default=str, sort_keys=True)
 
 
 async def _expected_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
-    key = json.dumps([repr(s), params], default=str, sort_keys=True)
+    key = search_key(s, params)
     cached = estimates.get(key)
     if cached is not None:
         return cached
@@ -170,6 +179,18 @@ def _rounded(count: float) -> int:
 
 
 async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
+    """The facets of a search: as counted within the last FRESH_SECONDS, else counted now."""
+    key = search_key(s, params)
+    remembered = recent_counts.get(key)
+    if remembered is not None:
+        return remembered
+    counted = await _count(session, s, params)
+    recent_counts.put(key, counted)
+    return counted
+
+
+async def _count(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
+    counted_at = datetime.now(UTC)
     expected = await _expected_rows(session, s, params)
     if expected <= EXACT_LIMIT:
         rows, approximate = await session.execute(exact_statement(s), params), False
@@ -182,4 +203,4 @@ async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Fac
     for values in found.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
         del values[FACET_VALUES:]
-    return Facets(approximate=approximate, **found)
+    return Facets(approximate=approximate, counted_at=counted_at, **found)

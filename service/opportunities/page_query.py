@@ -48,7 +48,7 @@ Rows = Select[*tuple[Any, ...]]
 
 # The columns of both branches, in the order UNION ALL needs.
 BRANCH_COLUMNS = (
-    "kind", "id", "title", "summary", "countries", "sectors", "deadline", "deadline_key", "created_at",
+    "kind", "id", "title", "summary", "countries", "sectors", "language", "deadline", "deadline_key", "created_at",
     "cluster_id", "partnership_id", "organisation", "rank",
 )
 
@@ -57,7 +57,7 @@ def _opportunity_rows(s: Shape) -> Rows:
     o = Opportunity
     columns: list[ColumnElement[Any]] = [
         o.kind.label("kind"), o.id.label("id"), o.title.label("title"), o.summary.label("summary"),
-        o.countries.label("countries"), o.sectors.label("sectors"), o.deadline.label("deadline"),
+        o.countries.label("countries"), o.sectors.label("sectors"), o.language.label("language"), o.deadline.label("deadline"),
         deadline_key(o.deadline).label("deadline_key"), o.created_at.label("created_at"),
         o.posted_by_cluster_id.label("cluster_id"), o.posted_by_partnership_id.label("partnership_id"),
         o.poster_name.label("organisation"),
@@ -74,7 +74,7 @@ def _mission_rows(s: Shape) -> Rows:
         func.left(m.description, SUMMARY_CHARS).label("summary"),
         # array's typing wants its elements and type_ of one type; they are a column and its SQL type.
         array[Any]([m.destination_country], type_=String).label("countries"), m.sectors.label("sectors"),
-        m.application_deadline.label("deadline"), deadline_key(m.application_deadline).label("deadline_key"),
+        m.language.label("language"), m.application_deadline.label("deadline"), deadline_key(m.application_deadline).label("deadline_key"),
         m.created_at.label("created_at"), m.external_organiser.label("organisation"),
     ]
     if s.text:

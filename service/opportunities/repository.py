@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.util import AliasedClass
 
-from service.kit.filters import SEARCH_CONFIG_NAME, text_query
+from service.kit.filters import text_query
 from service.models import Opportunity
 
 # An opportunity beside its status derived for a day.
@@ -49,21 +49,22 @@ async def get(
     return (await session.execute(BY_ID[for_update], {"id": opportunity_id, "today": today})).one_or_none()
 
 
-async def query_tree(session: AsyncSession, q: str) -> str | None:
+async def query_tree(session: AsyncSession, q: str, languages: list[str]) -> str | None:
     """PostgreSQL's querytree of a text query: its terms as the lexemes the index holds."""
-    tree: str | None = await session.scalar(select(func.querytree(text_query(q))))
+    tree: str | None = await session.scalar(select(func.querytree(text_query(q, languages))))
     return tree
 
 
-# Each word with its lexeme by the same folding and stemming as the index, for a whole page
-# of texts in one round trip.
+# Each word with its lexemes as the index holds them in a language (stemmed, and exact),
+# for a whole page of texts in one round trip. '' stands for an unknown language.
 _WORD_LEXEMES = text(
-    f"SELECT w, array_to_string(tsvector_to_array(to_tsvector('{SEARCH_CONFIG_NAME}', search_fold(w))), ' ') "
-    "FROM unnest(CAST(:words AS text[])) AS w"
+    "SELECT l, w, tsvector_to_array(search_vector(nullif(l, ''), w, 'A')) "
+    "FROM unnest(CAST(:languages AS text[]), CAST(:words AS text[])) AS t(l, w)"
 )
 
 
-async def word_lexemes(session: AsyncSession, words: Iterable[str]) -> dict[str, str]:
-    """word -> its lexeme; words without one (stop words and the like) are left out."""
-    rows = await session.execute(_WORD_LEXEMES, {"words": sorted(words)})
-    return {word: lexeme for word, lexeme in rows if lexeme}
+async def word_lexemes(session: AsyncSession, words: Iterable[tuple[str, str]]) -> dict[tuple[str, str], frozenset[str]]:
+    """(language, word) -> its lexemes; words without one (stop words) map to the exact form only."""
+    pairs = sorted(words)
+    rows = await session.execute(_WORD_LEXEMES, {"languages": [p[0] for p in pairs], "words": [p[1] for p in pairs]})
+    return {(language, word): frozenset(lexemes) for language, word, lexemes in rows if lexemes}

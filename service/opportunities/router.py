@@ -6,6 +6,7 @@ from service.access.principal import WriteDep
 from service.db import SessionDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_read, created, link_next, with_etag
+from service.kit.request_languages import RequestLanguagesDep
 from service.opportunities import search_service, service
 from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage
 
@@ -16,11 +17,16 @@ OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="T
 
 @router.get("", summary="Search open opportunities and missions taking applications")
 async def search_opportunities(
-    session: SessionDep, clock: ClockDep, request: Request, response: Response, query: Annotated[search_service.SearchListQuery, Query()]
+    session: SessionDep, clock: ClockDep, request: Request, response: Response,
+    query: Annotated[search_service.SearchListQuery, Query()], languages: RequestLanguagesDep,
 ) -> SearchPage:
     """One list of posted opportunities (partner searches, offers, requests, calls, events) and
     missions whose applications are open (kind `mission`). Sorted by relevance when `q` is
-    given, else by deadline (open-ended last); also `sort=-created`."""
+    given, else by deadline (open-ended last); also `sort=-created`. `q` matches words exactly
+    and stemmed in the languages of `lang`, else of Accept-Language, else the configured ones."""
+    query = query.model_copy(update={"lang": query.lang or languages})
+    # The answer to the same URL differs with Accept-Language (when lang is not given).
+    response.headers.append("Vary", "Accept-Language")
     page = await search_service.run(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)
     return page

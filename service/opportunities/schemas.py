@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut
 from service.kit.http import ListQuery, as_of_field, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.missions.schemas import ExternalId, PartnershipRefOut, Reference
@@ -41,6 +43,10 @@ class OpportunityCreate(InputModel):
     title: Name
     summary: Annotated[str, Text(1000)] | None = Field(None, description="One or two sentences shown in search results.")
     description: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("title", "summary", "description")
+
     countries: list[CountryCode] = Field(default_factory=list, max_length=50, description="Target countries.")
     sectors: list[SectorCode] = sector_list()
     posted_by: PosterIn
@@ -84,6 +90,7 @@ class Opportunity(OutputModel):
     title: str
     summary: str | None
     description: str | None
+    language: str | None
     countries: list[str]
     sectors: list[str]
     posted_by: Poster
@@ -120,12 +127,17 @@ class SearchResult(OutputModel):
     summary: str | None
     countries: list[str]
     sectors: list[str]
+    language: str | None = Field(description="ISO 639-1 code of the text's language; null: unknown (stemmed as English).")
     deadline: date | None
     organiser: Organiser | None
     link: str = Field(description="Path of the underlying resource: /v1/opportunities/{id} or /v1/missions/{id}.")
     created_at: datetime
     score: float | None = Field(None, description="Text relevance, when q is given.")
     highlight: Highlight | None = None
+
+
+# How long a search's facet counts are reused (stated in the answer's description).
+FACETS_FRESH_SECONDS = 30
 
 
 class FacetCount(OutputModel):
@@ -137,9 +149,14 @@ class Facets(OutputModel):
     approximate: bool = Field(
         False, description="Counted on a sample and rounded: the search matched too many rows to count them all quickly."
     )
+    counted_at: datetime = Field(
+        description=f"When the counts were taken. A search's counts are reused for up to {FACETS_FRESH_SECONDS} seconds "
+        "(for each of its pages and sorts), so they may leave out changes made since."
+    )
     kind: list[FacetCount]
     country: list[FacetCount]
     sector: list[FacetCount]
+    language: list[FacetCount] = Field(description="Per language of the text (unknown languages are not counted).")
 
 
 class SearchPage(OutputModel):
@@ -150,16 +167,22 @@ class SearchPage(OutputModel):
 
 class SearchQuery(ListQuery):
     q: SearchText | None = Field(
-        None, description='Full text in web-search syntax: words, "a phrase", -excluded, or. Stemmed and accent-insensitive.'
+        None, description='Full text in web-search syntax: words, "a phrase", -excluded, or. Accent-insensitive, matched '
+        "exactly and stemmed in the languages of `lang` (else those of Accept-Language, else the configured ones).",
+    )
+    lang: list[LanguageCode] = filter_values(
+        "A language to stem q in (ISO 639-1), repeatable; overrides Accept-Language. Languages without a stemmer "
+        "in PostgreSQL (bg, cs, et, hr, lv, mt, pl, sk, sl) match exactly only."
     )
     kind: list[ResultKind] = filter_values("Kind of result; `mission` selects missions taking applications.")
     country: list[CountryCode] = filter_values("Target country (a mission's destination).")
     sector: list[SectorCode] = filter_values("Sector code; any of the given.")
+    language: list[LanguageCode] = filter_values("Language of the text (ISO 639-1); any of the given.")
     deadline_after: PlanDate | None = Field(None, description="Deadline on or after this date.")
     deadline_before: PlanDate | None = Field(None, description="Deadline on or before this date.")
     open: bool = Field(True, description="true: only what can still be acted on today; false: closed ones too.")
     cluster: list[Slug] = filter_values("Posted or organised by this cluster (slug).")
     partnership: list[Slug] = filter_values("Posted or organised by this partnership (slug).")
     as_of: PlanDate | None = as_of_field()
-    facets: bool = Field(False, description="Add counts per kind, country and sector.")
+    facets: bool = Field(False, description="Add counts per kind, country, sector and language.")
     highlight: bool = Field(False, description="Add the title and a snippet with the matched words marked.")

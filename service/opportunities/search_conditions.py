@@ -2,16 +2,16 @@
 puts on its rows. Shared by the page and the facet counts, so both filter alike.
 
 Per table there are two sets: filters (text, open, deadline range, poster), which every
-count obeys, and facet conditions (kind, country, sector), one per facet, which the counts
-of that facet ignore.
+count obeys, and facet conditions (kind, country, sector, language), one per facet, which
+the counts of that facet ignore.
 """
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, String, Uuid, bindparam, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Date, String, Text, Uuid, bindparam, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from service.kit.filters import SEARCH_CONFIG
+from service.kit.filters import text_query
 from service.missions import status as mission_status
 from service.models import Cluster, Mission, MissionOrganiser, Opportunity, Partnership
 from service.models.opportunity import deadline_key
@@ -20,10 +20,12 @@ from service.opportunities.search_plan import Shape
 
 # The parameters of every statement.
 TODAY = bindparam("today", type_=Date)
-QUERY = func.websearch_to_tsquery(SEARCH_CONFIG, func.search_fold(bindparam("q", type_=String)))
+LANGUAGES = bindparam("languages", type_=ARRAY(Text))  # the languages q is stemmed in
+QUERY = text_query(bindparam("q", type_=String), LANGUAGES)
 KINDS = bindparam("kinds", type_=ARRAY(String))
 COUNTRIES = bindparam("countries", type_=ARRAY(String))
 SECTORS = bindparam("sectors", type_=ARRAY(String))
+LANGUAGE_FILTER = bindparam("language_filter", type_=ARRAY(String))
 CLUSTERS = bindparam("clusters", type_=ARRAY(String))
 PARTNERSHIPS = bindparam("partnerships", type_=ARRAY(String))
 DEADLINE_AFTER = bindparam("deadline_after", type_=Date)
@@ -62,6 +64,7 @@ def opportunity_facets(s: Shape, o: Any = Opportunity) -> dict[str, Any]:
         "kind": o.kind == func.any(KINDS) if s.kinds else true(),
         "country": o.countries.overlap(COUNTRIES) if s.country else true(),
         "sector": o.sectors.overlap(SECTORS) if s.sector else true(),
+        "language": o.language == func.any(LANGUAGE_FILTER) if s.language else true(),
     }
 
 
@@ -95,4 +98,5 @@ def mission_facets(s: Shape) -> dict[str, Any]:
         "kind": true() if s.wants_missions else false(),
         "country": m.destination_country == func.any(COUNTRIES) if s.country else true(),
         "sector": m.sectors.overlap(SECTORS) if s.sector else true(),
+        "language": m.language == func.any(LANGUAGE_FILTER) if s.language else true(),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import literal_column
 
 from service.errors import InvalidInput
+from service.kit.filters import ALL_STEMMED
 from service.kit.pagination import Cursor, Sort, SortField, decode_cursor, parse_sort
 from service.opportunities.ranking import RELEVANCE_WINDOW
 from service.opportunities.schemas import SearchQuery
@@ -35,6 +36,7 @@ class Shape:
     kinds: tuple[str, ...]  # the kind filter, sorted; () when absent
     country: bool
     sector: bool
+    language: bool
     deadline_after: bool
     deadline_before: bool
     open: bool
@@ -55,7 +57,7 @@ class Shape:
     def value_dependent(self) -> bool:
         """Whether the best plan depends on the values (a rare word or country wants its
         index, a common one the walk in deadline order)."""
-        return self.text or self.country or self.sector or self.cluster or self.partnership
+        return self.text or self.country or self.sector or self.language or self.cluster or self.partnership
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,18 @@ def plan(query: SearchQuery, today: date, limit: int) -> Plan:
     cursor: Cursor | None = decode_cursor(query.cursor, sort, uuid.UUID, CURSOR_SCOPE) if query.cursor else None
     shape = Shape(
         text=bool(query.q), kinds=tuple(sorted(set(query.kind))), country=bool(query.country),
-        sector=bool(query.sector), deadline_after=query.deadline_after is not None,
+        sector=bool(query.sector), language=bool(query.language), deadline_after=query.deadline_after is not None,
         deadline_before=query.deadline_before is not None, open=query.open, cluster=bool(query.cluster),
         partnership=bool(query.partnership), sort=sort.token, after_cursor=cursor is not None,
     )
     params = {
         "today": today, "q": query.q, "kinds": [k for k in query.kind if k != "mission"], "countries": query.country,
-        "sectors": query.sector, "clusters": query.cluster, "partnerships": query.partnership,
+        "sectors": query.sector, "language_filter": query.language, "clusters": query.cluster, "partnerships": query.partnership,
         "deadline_after": query.deadline_after, "deadline_before": query.deadline_before,
         "limit": limit, "window": RELEVANCE_WINDOW,
     }
+    if query.q:
+        params["languages"] = list(query.lang) or ALL_STEMMED
     if cursor is not None:
         params |= {"after_value": cursor.value, "after_id": cursor.id}
     return Plan(shape, sort, {k: v for k, v in params.items() if v is not None})

@@ -36,21 +36,23 @@ def _result(row: dict[str, Any]) -> SearchResult:
     resource = "missions" if row["kind"] == "mission" else "opportunities"
     return SearchResult.model_construct(
         kind=row["kind"], id=row["id"], title=row["title"], summary=row["summary"], countries=row["countries"],
-        sectors=row["sectors"], deadline=row["deadline"], organiser=_organiser(row),
+        sectors=row["sectors"], language=row["language"], deadline=row["deadline"], organiser=_organiser(row),
         link=f"/v1/{resource}/{row['id']}", created_at=row["created_at"], score=row.get("rank"), highlight=None,
     )
 
 
-async def _highlight(session: AsyncSession, q: str, results: list[SearchResult]) -> None:
-    matched = await highlight.query_lexemes(session, q)
+async def _highlight(session: AsyncSession, q: str, languages: list[str], results: list[SearchResult]) -> None:
+    matched = await highlight.query_lexemes(session, q, languages)
     descriptions = await page_query.descriptions(
         session, [r.id for r in results if r.kind != "mission"], [r.id for r in results if r.kind == "mission"]
     )
     texts = [(r, descriptions.get(r.id)) for r in results]
-    lexemes = await highlight.word_lexemes(
-        session, highlight.words_of(*(t for r, d in texts for t in (r.title, r.summary, d)))
-    )
+    words: dict[str, set[str]] = {}
+    for r, d in texts:
+        words.setdefault(r.language or "", set()).update(highlight.words_of(r.title, r.summary, d))
+    by_language = await highlight.word_lexemes(session, words)
     for result, description in texts:
+        lexemes = by_language[result.language or ""]
         title = highlight.mark(result.title, matched, lexemes)
         passage = None
         for source in (result.summary, description):
@@ -71,5 +73,5 @@ async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchP
     if query.facets:
         page.facets = await facets.counts(session, p.shape, p.params)
     if query.highlight and query.q:
-        await _highlight(session, query.q, results)
+        await _highlight(session, query.q, p.params["languages"], results)
     return page

@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 
 from service.clusters.schemas import ClusterRefOut, TargetMarketRef, target_market_list
 from service.kit.http import ListQuery, filter_values
+from service.kit.language_detection import detected_language
+from service.kit.languages import LanguageCode, language_field
 from service.kit.schemas import InputModel, OutputModel, patch_of
 from service.kit.types import CountryCode, LongText, Name, PlanDate, SearchText, Slug, Text, Url
 from service.sectors.schemas import SectorCode, sector_list
@@ -37,6 +39,10 @@ class PartnershipCreate(InputModel):
     period_start: PlanDate | None = None
     period_end: PlanDate | None = None
     objectives: LongText | None = None
+    language: LanguageCode | None = language_field()
+
+    _language = detected_language("name", "objectives")
+
     activities: list[Annotated[str, Text(2000)]] = Field(default_factory=list, max_length=100)
     website: Url | None = None
     sectors: list[SectorCode] = sector_list()
@@ -83,6 +89,7 @@ class Partnership(OutputModel):
     period_start: date | None
     period_end: date | None
     objectives: str | None
+    language: str | None
     activities: list[str]
     website: str | None
     sectors: list[str]

@@ -7,6 +7,7 @@ from service.db import SessionDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_body, conditional_read, created, link_next, with_etag
 from service.kit.pagination import Page
+from service.kit.request_languages import RequestLanguagesDep
 from service.opportunities.schemas import SearchPage
 from service.saved_searches import service
 from service.saved_searches.feed import MEDIA_TYPE
@@ -32,11 +33,14 @@ async def list_saved_searches(
 
 @router.post("", status_code=201, summary="Save a search of opportunities")
 async def create_saved_search(
-    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: SavedSearchCreate
+    session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, body: SavedSearchCreate,
+    languages: RequestLanguagesDep,
 ) -> SavedSearch:
     """`query` holds the parameters of `GET /v1/opportunities`, checked as that search checks
-    them. Opportunities that newly match it are announced as `saved_search.matched` events."""
-    saved = await service.create(session, body, write, clock.today())
+    them. Opportunities that newly match it are announced as `saved_search.matched` events.
+    Without `lang` in the query, the languages of Accept-Language (else the configured ones)
+    are saved as its `lang`, so its results and alerts stem alike whoever asks later."""
+    saved = await service.create(session, body, write, clock.today(), languages)
     created(response, f"/v1/saved-searches/{saved.id}", saved)
     return saved
 
@@ -51,9 +55,9 @@ async def get_saved_search(
 @router.patch("/{saved_search}", summary="Change a saved search (merge)")
 async def update_saved_search(
     session: SessionDep, write: WriteDep, clock: ClockDep, response: Response, saved_search: SavedSearchRef,
-    body: SavedSearchPatch,
+    body: SavedSearchPatch, languages: RequestLanguagesDep,
 ) -> SavedSearch:
-    saved = await service.update(session, saved_search, body, write, clock.today())
+    saved = await service.update(session, saved_search, body, write, clock.today(), languages)
     with_etag(response, saved)
     return saved
 

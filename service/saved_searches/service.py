@@ -50,7 +50,8 @@ def _path(search_id: uuid.UUID) -> str:
 def to_schema(row: SavedSearchRow) -> SavedSearch:
     path = _path(row.id)
     return SavedSearch(
-        id=row.id, name=row.name, query=SavedQuery.model_validate(row.query), results=f"{path}/results",
+        # Searches saved before languages were recorded show the languages they are stemmed in.
+        id=row.id, name=row.name, query=SavedQuery.model_validate({"lang": row.languages} | row.query), results=f"{path}/results",
         feed=Feed(url=f"{path}/feed.atom?token={row.feed_token}", token=row.feed_token),
         created_at=row.created_at, updated_at=row.updated_at,
     )
@@ -77,8 +78,11 @@ def _checked(query: SavedQuery, today: date) -> SavedQuery:
     return query
 
 
-def _apply(row: SavedSearchRow, data: SavedSearchCreate, today: date) -> None:
+def _apply(row: SavedSearchRow, data: SavedSearchCreate, today: date, languages: list[str]) -> None:
     query = _checked(data.query, today)
+    if not query.lang:
+        query = query.model_copy(update={"lang": languages})
+    row.languages = list(query.lang)
     row.name = data.name
     row.query = query.model_dump(mode="json", exclude_defaults=True)
     for column, value in index_query.filter_columns(query).items():
@@ -91,12 +95,14 @@ async def _save(session: AsyncSession, row: SavedSearchRow) -> SavedSearch:
     return to_schema(row)
 
 
-async def create(session: AsyncSession, data: SavedSearchCreate, write: Write, today: date) -> SavedSearch:
+async def create(
+    session: AsyncSession, data: SavedSearchCreate, write: Write, today: date, languages: list[str]
+) -> SavedSearch:
     owner = write.principal.key_id
     if owner is None:  # writes always come with a key; a system write has no key to own it
         raise InvalidInput("A saved search belongs to an API key: send one.")
     row = SavedSearchRow(owner_key_id=owner, feed_token=secrets.token_urlsafe(32))
-    _apply(row, data, today)
+    _apply(row, data, today, languages)
     session.add(row)
     return await _save(session, row)
 
@@ -117,10 +123,12 @@ async def _writable(session: AsyncSession, ref: str, write: Write) -> SavedSearc
     return row
 
 
-async def update(session: AsyncSession, ref: str, patch: SavedSearchPatch, write: Write, today: date) -> SavedSearch:
+async def update(
+    session: AsyncSession, ref: str, patch: SavedSearchPatch, write: Write, today: date, languages: list[str]
+) -> SavedSearch:
     row = await _writable(session, ref, write)
-    current = {"name": row.name, "query": row.query}
-    _apply(row, merge(SavedSearchCreate, current, patch), today)
+    current = {"name": row.name, "query": {"lang": row.languages} | row.query}
+    _apply(row, merge(SavedSearchCreate, current, patch), today, languages)
     return await _save(session, row)
 
 

@@ -52,7 +52,7 @@ async def test_the_export_shape(client):
     lines = (await _export(client, "clusters", "ndjson")).decode().splitlines()
     first = json.loads(lines[0])
     assert list(first) == ["slug", "name", "acronym", "country", "region", "city", "website", "email", "description",
-                           "sectors", "member_count", "sme_count", "label", "founded_year", "target_markets"]
+                           "sectors", "member_count", "sme_count", "label", "founded_year", "language", "target_markets"]
     assert [json.loads(line)["slug"] for line in lines] == ["litek", "opticsvalley", "si-cluster"]
     rows = list(csv.DictReader(io.StringIO((await _export(client, "partnerships", "csv")).decode())))
     assert rows[0]["members"] == "litek:partner;opticsvalley:coordinator"

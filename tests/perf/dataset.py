@@ -4,7 +4,8 @@ Countries and sectors follow Zipf-like weights (a few markets and sectors domina
 tail follows), as they do on real cluster platforms. Text is assembled from domain phrases.
 Two marker words make the text-query classes measurable: INNOVATION appears in about a third
 of the opportunities (a non-selective query), RARE_WORD in about one in two thousand (a
-selective one).
+selective one). Half the opportunities are written in six languages other than English
+(tests/perf/phrases.py), each with its language recorded as a bulk load would give it.
 
 Rows go in with COPY; the opportunities' secondary indexes are dropped during the load and
 built afterwards, as one would for any initial load of this size.
@@ -19,6 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from service.kit.countries import country_name
+from tests.perf import phrases
 
 INNOVATION = "innovation"
 RARE_WORD = "holography"
@@ -86,6 +88,31 @@ class Generator:
         if self.random.random() < 0.0005:
             parts.append(f"Competences in {RARE_WORD} are especially welcome.")
         return " ".join(parts)
+
+    def opportunity_text(self, kind: str, sector: str, where: str) -> tuple[str, str, str, str]:
+        """Title, summary, description and the language they are written in."""
+        rng = self.random
+        language = rng.choices(phrases.LANGUAGES, phrases.LANGUAGE_WEIGHTS)[0]
+        if language != "en":
+            return (*self.foreign(language, sector, where), language)
+        return (
+            f"{rng.choice(VERBS[kind])} {sector} {rng.choice(OBJECTS)} in {where}",
+            f"A cluster seeks {rng.choice(OBJECTS)} to {rng.choice(GOALS)} in {where}.",
+            self.description(sector, where), language,
+        )
+
+    def foreign(self, language: str, sector: str, where: str) -> tuple[str, str, str]:
+        """Title, summary and description in another language than English."""
+        rng = self.random
+        title = rng.choice(phrases.TITLES[language]).format(sector=sector, where=where)
+        parts = [s.format(n=rng.randint(20, 400), sector=sector) for s in rng.sample(phrases.SENTENCES[language], 3)]
+        if rng.random() < 1 / 3:
+            parts.insert(rng.randint(0, len(parts)), phrases.INNOVATION[language])
+        if language == "de" and rng.random() < 0.2:
+            parts.append(rng.choice(phrases.PARTNERSHIPS_DE))
+        if rng.random() < 0.0005:
+            parts.append(f"{RARE_WORD.capitalize()}.")
+        return title, phrases.SUMMARIES[language].format(where=where), " ".join(parts)
 
 
 def _when(rng: random.Random, today: date) -> date | None:
@@ -165,7 +192,7 @@ async def generate(connection: asyncpg.Connection, *, clusters: int, partnership
                                          "applications_open_on", "application_deadline", "sectors", "external_organiser",
                                          "description", "cancelled", "created_at", "updated_at"], mission_rows)
 
-    columns = ["id", "kind", "title", "summary", "description", "countries", "sectors", "posted_by_cluster_id",
+    columns = ["id", "kind", "title", "summary", "description", "language", "countries", "sectors", "posted_by_cluster_id",
                "posted_by_partnership_id", "poster_name", "deadline", "withdrawn", "created_at", "updated_at"]
 
     def opportunity_rows():
@@ -180,10 +207,8 @@ async def generate(connection: asyncpg.Connection, *, clusters: int, partnership
             organisation = "European Cluster Collaboration Platform" if roll >= 0.75 else None
             created = now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
             yield (
-                uuid.uuid4(), kind,
-                f"{rng.choice(VERBS[kind])} {sector_name(sectors[0])} {rng.choice(OBJECTS)} in {where}",
-                f"A cluster seeks {rng.choice(OBJECTS)} to {rng.choice(GOALS)} in {where}.",
-                g.description(sector_name(sectors[0]), where), countries, sectors, cluster, partnership, organisation,
+                uuid.uuid4(), kind, *g.opportunity_text(kind, sector_name(sectors[0]), where), countries, sectors,
+                cluster, partnership, organisation,
                 _when(rng, today), rng.random() < 0.03, created, created,
             )
 

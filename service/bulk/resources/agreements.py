@@ -10,7 +10,7 @@ from service.bulk.resources.common import jsonb, record, stored_objects
 from service.bulk.spec import Children, Column, Reference, Resource
 
 FIELDS = ("external_id", "title", "kind", "status", "signed_on", "valid_until")
-AFTER = ("sectors", "description", "document_url")
+AFTER = ("sectors", "description", "document_url", "language")
 
 WANTED_PARTIES = """ARRAY(
     SELECT r.id FROM unnest(s.party_clusters) WITH ORDINALITY AS u(ref, n) JOIN ref_party_clusters r ON r.ref = u.ref
@@ -64,14 +64,14 @@ RESOURCE = Resource(
     csv=(
         *(value(name) for name in FIELDS), listing("clusters"), value("partnership"),
         objects("counterparts", "name", "country", "kind"), listing("sectors"), value("description"),
-        value("document_url"), value("mission"),
+        value("document_url"), value("language"), value("mission"),
     ),
     # Agreements without an external_id have no key a load could update them by: not exported.
     export_query="""
         SELECT a.external_id, a.title, a.kind, a.status, a.signed_on, a.valid_until,
                ARRAY(SELECT c.slug FROM agreement_parties ap JOIN clusters c ON c.id = ap.cluster_id
                      WHERE ap.agreement_id = a.id ORDER BY ap.position) AS clusters,
-               p.slug AS partnership, a.counterparts, a.sectors, a.description, a.document_url,
+               p.slug AS partnership, a.counterparts, a.sectors, a.description, a.document_url, a.language,
                coalesce(m.external_id, m.id::text) AS mission
         FROM agreements a
         LEFT JOIN partnerships p ON p.id = a.partnership_id

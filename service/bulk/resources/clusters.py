@@ -9,7 +9,7 @@ from service.bulk.spec import Column, Resource
 from service.clusters.schemas import ClusterCreate
 
 FIELDS = ("slug", "name", "acronym", "country", "city", "website", "email", "description", "sectors",
-          "member_count", "sme_count", "label", "founded_year")
+          "member_count", "sme_count", "label", "founded_year", "language")
 
 
 def _export(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ RESOURCE = Resource(
         Column("region_name", "region", lambda r: r.name if r else None),
         Column("nuts_version", "region", lambda r: r.nuts_version if r else None),
         Column("city"), Column("website"), Column("email"), Column("description"), Column("sectors"),
-        Column("member_count"), Column("sme_count"), Column("label"), Column("founded_year"),
+        Column("member_count"), Column("sme_count"), Column("label"), Column("founded_year"), Column("language"),
         Column("target_markets", convert=jsonb),
     ),
     sector_fields=("sectors",),
@@ -42,12 +42,12 @@ RESOURCE = Resource(
         value("slug"), value("name"), value("acronym"), value("country"),
         value("region.code"), value("region.name"), value("region.nuts_version"),
         value("city"), value("website"), value("email"), value("description"), listing("sectors"),
-        value("member_count"), value("sme_count"), value("label"), value("founded_year"),
+        value("member_count"), value("sme_count"), value("label"), value("founded_year"), value("language"),
         objects("target_markets", "country", "priority"),
     ),
     export_query="""
         SELECT slug, name, acronym, country, region_code, region_name, nuts_version, city, website, email,
-               description, sectors, member_count, sme_count, label, founded_year, target_markets
+               description, sectors, member_count, sme_count, label, founded_year, language, target_markets
         FROM clusters ORDER BY slug
     """,
     export_row=_export,

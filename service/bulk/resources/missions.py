@@ -14,7 +14,7 @@ from service.missions.schemas import MissionCreate
 
 FIELDS = ("external_id", "title", "kind", "direction", "destination_country", "destination_city", "starts_on",
           "ends_on", "start_time", "end_time", "timezone", "applications_open_on", "application_deadline", "sectors")
-AFTER = ("capacity", "cost_reimbursement_percent", "url", "description", "cancelled")
+AFTER = ("capacity", "cost_reimbursement_percent", "url", "description", "cancelled", "language")
 OUTCOMES = ("participating_smes", "bilateral_meetings", "business_contracts", "agreements_signed")
 
 # The outcomes counted once a meeting of the mission {t} is recorded, as the API counts them

@@ -12,7 +12,7 @@ from service.bulk.spec import Column, Reference, Resource
 from service.opportunities.schemas import OpportunityCreate
 
 FIELDS = ("external_id", "kind", "title", "summary", "description", "countries", "sectors")
-AFTER = ("deadline", "url", "contact", "withdrawn")
+AFTER = ("deadline", "url", "contact", "withdrawn", "language")
 
 
 def _organisation(part: str) -> Callable[[BaseModel | None], Any]:

@@ -13,7 +13,7 @@ from service.bulk.spec import Children, Column, Reference, Resource
 from service.partnerships.schemas import PartnershipCreate
 
 FIELDS = ("slug", "acronym", "name", "programme", "generation", "strand", "period_start", "period_end",
-          "objectives", "activities", "website", "sectors")
+          "objectives", "activities", "website", "sectors", "language")
 
 # Members as sorted "cluster id:role" texts: equal lists mean an equal membership.
 WANTED_MEMBERS = """ARRAY(
@@ -65,11 +65,11 @@ RESOURCE = Resource(
     sector_fields=("sectors",),
     csv=(
         *(value(name) for name in FIELDS[:9]), listing("activities"), value("website"), listing("sectors"),
-        objects("target_markets", "country", "priority"), objects("members", "cluster", "role"),
+        objects("target_markets", "country", "priority"), objects("members", "cluster", "role"), value("language"),
     ),
     export_query="""
         SELECT p.slug, p.acronym, p.name, p.programme, p.generation, p.strand, p.period_start, p.period_end,
-               p.objectives, p.activities, p.website, p.sectors, p.target_markets,
+               p.objectives, p.activities, p.website, p.sectors, p.language, p.target_markets,
                (SELECT coalesce(jsonb_agg(jsonb_build_object('cluster', c.slug, 'role', m.role) ORDER BY c.slug), '[]')
                 FROM partnership_members m JOIN clusters c ON c.id = m.cluster_id
                 WHERE m.partnership_id = p.id) AS members
