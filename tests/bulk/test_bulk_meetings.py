@@ -4,6 +4,7 @@ load, a spreadsheet of an event loads and schedules, and only unbound keys load 
 import json
 
 import pytest
+from sqlalchemy import text
 
 from tests import factories
 from tests.bulk.helpers import CSV, counts, csv_file, load, ndjson, report
@@ -135,3 +136,39 @@ async def test_csv_header_names_from_by_its_alias(client, world):
     response = await load(client, "meeting-requests", body, CSV)
     assert response.status_code == 422
     assert "column 'from' is required" in response.text
+
+
+async def _events_of(session, resource_ids: list[str]) -> list[tuple[str, str]]:
+    rows = await session.execute(text(
+        "SELECT type, data->>'status' FROM events WHERE resource_id = ANY(CAST(:ids AS uuid[])) ORDER BY id"
+    ), {"ids": resource_ids})
+    return [tuple(row) for row in rows]
+
+
+async def test_loads_write_the_events_the_api_writes(client, session, world):
+    mission = await _mission_key(client, world)
+    row = {"mission": mission, "from": "beta", "to": "gamma", "message": "Hello"}
+    assert counts(await report(client, "meeting-requests", ndjson(row | {"status": "accepted"}))) == (1, 0, 0, 0)
+    (made,) = (await client.get(world.path("/meeting-requests?cluster=beta"))).json()["items"]
+    meeting = (await client.post(world.path("/schedule"))).json()["meetings"][0]
+    assert counts(await report(client, "meeting-requests", ndjson(row | {"status": "withdrawn"}))) == (0, 1, 0, 0)
+
+    assert await _events_of(session, [made["id"]]) == [
+        ("meeting_request.created", "accepted"), ("meeting_request.withdrawn", "withdrawn"),
+    ]
+    assert await _events_of(session, [meeting["id"]]) == [("meeting.scheduled", "scheduled"), ("meeting.cancelled", "scheduled")]
+    (data,) = (await session.execute(text(
+        "SELECT data FROM events WHERE resource_id = CAST(:id AS uuid) AND type = 'meeting_request.withdrawn'"
+    ), {"id": made["id"]})).scalars()
+    # Public, like the API's: no message, no clusters.
+    assert set(data) == {"id", "mission_id", "status"}
+
+
+async def test_changed_sessions_cancel_the_unpublished_schedule_with_events(client, session, world):
+    await accepted(client, world, "beta", "gamma")
+    meeting = (await client.post(world.path("/schedule"))).json()["meetings"][0]
+    mission = await _mission_key(client, world)
+    sessions = await _export(client, "meeting-sessions", mission)
+    moved = [sessions[0] | {"ends_at": sessions[0]["ends_at"][:-5] + "23:00"}]
+    assert counts(await report(client, "meeting-sessions", ndjson(*moved)))[1] == 1
+    assert (await _events_of(session, [meeting["id"]]))[-1] == ("meeting.cancelled", "scheduled")

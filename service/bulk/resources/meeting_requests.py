@@ -22,10 +22,12 @@ from service.bulk.resources.meeting_rows import (
     MISSION,
     ClusterKey,
     MeetingRow,
+    cancelling_meetings,
     cluster,
     counted,
     participant,
     reject_all,
+    request_events,
     same_record,
 )
 from service.bulk.schemas import RowError
@@ -130,18 +132,19 @@ async def _classify(conn: Connection) -> tuple[int, int, int]:
 async def _merge(conn: Connection) -> tuple[int, int, int]:
     counts = await _plan(conn)
     # Withdrawing a request cancels its meeting, as in the API.
-    await conn.execute(f"""
-        DELETE FROM meetings WHERE request_id IN (
-            SELECT stored_id FROM {PLAN} WHERE status = 'withdrawn' AND stored_status <> 'withdrawn')""")
+    await conn.execute(cancelling_meetings(f"""request_id IN (
+            SELECT stored_id FROM {PLAN} WHERE status = 'withdrawn' AND stored_status <> 'withdrawn')"""))
     # Stored requests change first (an update never opens a closed one), then new ones go in:
     # a pair that changes sides in one file has one open request at every step.
-    await conn.execute(f"""
+    await conn.execute(request_events(f"""
         UPDATE meeting_requests q SET status = p.status, version = q.version + 1, updated_at = statement_timestamp()
-        FROM {PLAN} p WHERE q.id = p.stored_id AND p.status <> p.stored_status""")
-    await conn.execute(f"""
+        FROM {PLAN} p WHERE q.id = p.stored_id AND p.status <> p.stored_status
+        RETURNING q.id, q.mission_id, q.status, q.version""", created=False))
+    await conn.execute(request_events(f"""
         INSERT INTO meeting_requests (id, mission_id, from_cluster_id, to_cluster_id, message, status)
         SELECT gen_random_uuid(), mission_id, from_id, to_id, message, status FROM {PLAN} WHERE stored_id IS NULL
-        ORDER BY line""")
+        ORDER BY line
+        RETURNING id, mission_id, status, version""", created=True))
     await conn.execute(f"DROP TABLE {PLAN}")
     return counts
 

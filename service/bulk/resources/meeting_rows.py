@@ -90,3 +90,27 @@ def participant(resolved: str, column: str, reference: str, field: str) -> str:
 
 def counted(row: Mapping[str, Any]) -> tuple[int, int, int]:
     return row["created"], row["updated"], row["accepted"] - row["created"] - row["updated"]
+
+
+def cancelling_meetings(where: str) -> str:
+    """DELETE of the meetings `where` selects, writing each one's `meeting.cancelled` event as
+    the API does (service/meetings/feed.py: ids and status only)."""
+    return f"""
+        WITH gone AS (DELETE FROM meetings WHERE {where}
+                      RETURNING id, mission_id, request_id, status, version)
+        INSERT INTO events (type, resource_id, resource_version, data)
+        SELECT 'meeting.cancelled', id, version,
+               jsonb_build_object('id', id, 'mission_id', mission_id, 'request_id', request_id, 'status', status)
+        FROM gone"""
+
+
+def request_events(changed: str, *, created: bool) -> str:
+    """The `meeting_request.*` event of each request `changed` (a statement RETURNING id,
+    mission_id, status, version) wrote, as the API writes them: `created` for a new one (an
+    imported request may arrive already answered: its data says so), else its new status."""
+    kind = "'meeting_request.created'" if created else "'meeting_request.' || status"
+    return f"""
+        WITH changed AS ({changed})
+        INSERT INTO events (type, resource_id, resource_version, data)
+        SELECT {kind}, id, version, jsonb_build_object('id', id, 'mission_id', mission_id, 'status', status)
+        FROM changed"""

@@ -21,6 +21,7 @@ from service.bulk.resources.meeting_rows import (
     KEY,
     MISSION,
     MeetingRow,
+    cancelling_meetings,
     counted,
     reject,
     reject_all,
@@ -169,9 +170,8 @@ async def _merge(conn: Connection) -> tuple[int, int, int]:
         ON CONFLICT (mission_id) DO UPDATE SET meeting_minutes = excluded.meeting_minutes, tables = excluded.tables,
             version = t.version + 1, updated_at = statement_timestamp()""")
     # As a new setup does: the unpublished schedule was cut from the old slots.
-    await conn.execute(f"""
-        DELETE FROM meetings WHERE status = 'scheduled' AND mission_id IN (
-            SELECT mission_id FROM {PLAN} WHERE is_new OR session_changed OR setup_changed)""")
+    await conn.execute(cancelling_meetings(f"""status = 'scheduled' AND mission_id IN (
+            SELECT mission_id FROM {PLAN} WHERE is_new OR session_changed OR setup_changed)"""))
     # Changed sessions are replaced (nothing refers to a session row), in two statements so
     # that two sessions trading names never meet the unique name in between.
     await conn.execute(f"DELETE FROM meeting_sessions WHERE id IN (SELECT stored_id FROM {PLAN} WHERE session_changed)")
