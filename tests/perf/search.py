@@ -47,6 +47,7 @@ from tests.perf.load import Figures, wrk
 
 HERE = Path(__file__).parent
 DATABASE = "partnerships_bench"
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 # The service as deployed, except: access lines are not logged (WARNING level), and the
 # per-client rate limit, still counted, is set far above what one load generator sends.
 SERVICE_ENV = {
@@ -68,11 +69,11 @@ async def prepare(server: URL, args) -> URL:
     """The benchmark database, migrated and filled (generated only when missing or resized)."""
     admin = await asyncpg.connect(**_dsn(server))
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.database_name):
+            await admin.execute(f'CREATE DATABASE "{args.database_name}"')
     finally:
         await admin.close()
-    url = server.set(database=DATABASE)
+    url = server.set(database=args.database_name)
     engine = create_engine(url, Settings(database_url=url.render_as_string(hide_password=False)))
     await upgrade(engine)
     await engine.dispose()
@@ -136,14 +137,30 @@ async def capture(url: URL, classes: dict[str, str]) -> dict[str, list]:
     recorded: list = []
     event.listen(engine.sync_engine, "before_cursor_execute",
                  lambda conn, cursor, statement, parameters, context, many: recorded.append((statement, tuple(parameters))))
+    # Hot reads run on the driver directly (service/kit/driver.py): record those too.
+    driver_fetch, driver_execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
+
+    async def recording_fetch(self, query, *args, **kwargs):
+        recorded.append((query, args))
+        return await driver_fetch(self, query, *args, **kwargs)
+
+    async def recording_execute(self, query, *args, **kwargs):
+        if not query.startswith(TRANSACTION_CONTROL):  # the limit runs its own transaction
+            recorded.append((query, args))
+        return await driver_execute(self, query, *args, **kwargs)
+
     app = create_app(settings, sessionmaker=create_sessionmaker(engine))
     statements = {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        for name, path in classes.items():
-            recorded.clear()
-            response = await client.get(path)
-            assert response.status_code == 200, (name, response.text)
-            statements[name] = list(recorded)
+    asyncpg.Connection.fetch, asyncpg.Connection.execute = recording_fetch, recording_execute
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            for name, path in classes.items():
+                recorded.clear()
+                response = await client.get(path)
+                assert response.status_code == 200, (name, response.text)
+                statements[name] = list(recorded)
+    finally:
+        asyncpg.Connection.fetch, asyncpg.Connection.execute = driver_fetch, driver_execute
     await engine.dispose()
     return statements
 
@@ -258,6 +275,8 @@ async def counts(url: URL) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--database-name", default=DATABASE,
+                        help="The benchmark database on that server (one per branch keeps migrations apart).")
     parser.add_argument("--opportunities", type=int, default=1_000_000)
     parser.add_argument("--clusters", type=int, default=10_000)
     parser.add_argument("--partnerships", type=int, default=1_000)
