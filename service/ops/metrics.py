@@ -9,6 +9,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -49,11 +50,21 @@ RATE_LIMIT_STORAGE_ERRORS = Counter(
 )
 
 
+# The series of each (method, route, status) seen, looked up once: labels() takes a lock and
+# builds its key on every call. Bounded by methods x route templates x statuses.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    # Clients may send any method; only the real ones get their own series.
-    method = method if method in HTTP_METHODS else "OTHER"
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        # Clients may send any method; only the real ones get their own series.
+        label = method if method in HTTP_METHODS else "OTHER"
+        series = (REQUESTS.labels(label, route, str(status)), LATENCY.labels(label, route))
+        if method in HTTP_METHODS:
+            _request_series[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_task(task: str, outcome: str, seconds: float) -> None:
