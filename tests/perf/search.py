@@ -165,6 +165,16 @@ async def capture(url: URL, classes: dict[str, str]) -> dict[str, list]:
     return statements
 
 
+def _several_processes_env(args) -> dict[str, str]:
+    """Several service processes count rate limits in Redis (they refuse to start otherwise);
+    without one the limits are off, and the report says so."""
+    if args.workers == 1:
+        return {}
+    if args.redis_url:
+        return {"REDIS_URL": args.redis_url}
+    return {"LIMITS__READS_PER_MINUTE": "0", "LIMITS__WRITES_PER_MINUTE": "0", "LIMITS__AUTH_FAILURES_PER_MINUTE": "0"}
+
+
 def _start(command: list[str], env: dict, port: int) -> subprocess.Popen:
     process = subprocess.Popen(command, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -217,6 +227,12 @@ def _median(figures: list[Figures]) -> Figures:
     )
 
 
+def _limits_note(args) -> str:
+    if args.workers == 1:
+        return ""
+    return " (rate limits counted in Redis)" if args.redis_url else " (rate limits off: no --redis-url)"
+
+
 def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict[str, list[Figures]], args, rows: dict) -> str:
     service = {name: _median(figures) for name, figures in rounds_service.items()}
     limit = {name: _median(figures) for name, figures in rounds_limit.items()}
@@ -230,8 +246,8 @@ def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict
         f"Dataset: {rows['opportunities']:,} opportunities, {rows['clusters']:,} clusters, {rows['partnerships']:,} "
         f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
         f"class after a 2 s warm-up, on the service and then on the limit, {args.rounds} rounds; figures are the "
-        f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). One server "
-        f"process each; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
+        f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). {args.workers} "
+        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
         "",
         "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio (rounds) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -284,6 +300,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="Processes of the service and of the limit alike.")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
+                        help="Rate-limit counters for --workers over 1 (without: the limits are off, in both runs' report).")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
     args = parser.parse_args()
@@ -307,11 +326,13 @@ def main() -> None:
         raw_env = env | {"RAW_STATEMENTS": file.name, "RAW_POOL_SIZE": str(args.connections),
                          "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
         # Both run throughout; the one not measured is idle.
-        service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port)],
-                                 env | SERVICE_ENV, service_port)
+        service_env = env | SERVICE_ENV | _several_processes_env(args)
+        service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port),
+                                  "--workers", str(args.workers)], service_env, service_port)
         try:
             limit_process = _start([sys.executable, "-m", "uvicorn", "tests.perf.raw_app:app", "--port", str(limit_port),
-                                    "--no-access-log", "--log-level", "warning"], raw_env, limit_port)
+                                    "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
+                                   raw_env, limit_port)
             try:
                 service, limit = run(classes, f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{limit_port}", args)
             finally:
