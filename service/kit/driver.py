@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import Compiled
 
+# What a connection that was lost or closed by the server raises (or leaves is_closed()).
+LOST = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, OSError)
 DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
@@ -62,10 +64,11 @@ async def fetch(session: AsyncSession, statement: CompiledStatement, params: Map
     raw = await driver_connection(session)
     try:
         rows: list[asyncpg.Record] = await raw.fetch(statement.sql, *statement.arguments(params))
-        return rows
-    except (asyncpg.InterfaceError, OSError):
-        await connection.invalidate()  # the pool must not hand this connection out again
+    except BaseException as exc:
+        if raw.is_closed() or isinstance(exc, LOST):  # the pool must not hand this connection out again
+            await connection.invalidate()
         raise
+    return rows
 
 
 async def fetch_row(
