@@ -87,3 +87,18 @@ async def test_several_processes_without_shared_rate_limits_refuse_to_start(serv
     server = serve("--workers", "2")
     assert await asyncio.to_thread(server.process.wait, 30) == 2
     assert "REDIS_URL" in server.log_text()
+
+
+async def test_the_embedded_postgresql_is_started_once_for_every_process(tmp_path, monkeypatch):
+    env = {"EMBEDDED__DATA_DIR": str(tmp_path / "pgdata"), "LIMITS__READS_PER_MINUTE": "0",
+           "LIMITS__WRITES_PER_MINUTE": "0", "LIMITS__AUTH_FAILURES_PER_MINUTE": "0"}
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    server = ServeProcess(env, tmp_path / "serve.log", ("--workers", "2"))
+    try:
+        await server.wait_ready(timeout=90)
+        for _ in range(4):
+            assert (await _fresh_get(server, "/v1/sectors")).status_code == 200
+        assert server.log_text().count("embedded PostgreSQL running with its data in") == 1
+    finally:
+        server.stop()
+    assert "embedded PostgreSQL stopped" in server.log_path.read_text()
