@@ -85,34 +85,26 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Load the demo dataset if the database is empty.")] = False,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: SERVER__HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: SERVER__PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Server processes (default: SERVER__WORKERS).")] = None,
 ) -> None:
     """Apply migrations and serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
-    import uvicorn
-
-    from service.main import create_app
+    from service import serve as serving
 
     _setup_logging()
     settings = get_settings()
+    workers = workers or settings.server.workers
+    try:
+        serving.check_workers(settings, workers)
+    except serving.UnsharedLimits as exc:
+        raise typer.BadParameter(str(exc), param_hint="--workers") from None
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal; exiting through
     # SystemExit instead of dying by it lets the embedded PostgreSQL be stopped below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with _embedded_lifetime():
         asyncio.run(_with_engine(lambda engine: _prepare(engine, demo)))
         host, port = host or settings.server.host, port or settings.server.port
-        log.info("serving on http://%s:%d (docs at /docs)", host, port)
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            # Logging is configured above (LOG__FORMAT, LOG__LEVEL); uvicorn's own access
-            # log is off because it prints query strings, which may carry credentials.
-            log_config=None,
-            access_log=False,
-            # uvicorn annotates an int but hands it to asyncio.wait_for, which takes seconds as a float.
-            timeout_graceful_shutdown=settings.server.graceful_timeout,  # type: ignore[arg-type]
-            proxy_headers=True,
-            forwarded_allow_ips=settings.server.forwarded_allow_ips,
-        )
+        log.info("serving on http://%s:%d (docs at /docs) in %d process(es)", host, port, workers)
+        serving.run(settings, host, port, workers)
 
 
 @app.command()

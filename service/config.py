@@ -193,6 +193,10 @@ class ServerSettings(BaseModel):
         "127.0.0.1",
         description="Proxies trusted to set X-Forwarded-For/-Proto (comma-separated, or `*`).",
     )
+    workers: int = Field(
+        1, ge=1, le=64, description="Processes `partnerships serve` answers requests in: one per core. Over 1, the task "
+        "worker runs as one process of its own beside them, and rate limits need REDIS_URL.",
+    )
 
 
 class LimitSettings(BaseModel):

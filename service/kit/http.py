@@ -91,6 +91,14 @@ def conditional_read(request: Request, response: Response, representation: BaseM
     return Response(body, media_type="application/json", headers=headers | {"ETag": etag})
 
 
+def json_body(response: Response, representation: BaseModel) -> Response:
+    """The representation serialized once, straight to bytes, with the headers set on
+    `response`. For what the service built itself from typed columns: FastAPI's own path would
+    check it against the route's response_model and serialize it again."""
+    headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+    return Response(representation.model_dump_json().encode(), media_type="application/json", headers=headers)
+
+
 def conditional_body(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
     """The same for a non-JSON body (a calendar feed)."""
     etag = etag_for(body)

@@ -11,22 +11,22 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Row,
     Select,
     String,
     bindparam,
     func,
     literal,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit.driver import CompiledStatement, driver_connection, fetch
 from service.kit.pagination import keyset_order, seek_after
 from service.models import Cluster, Mission, MissionOrganiser, Opportunity, Partnership
 from service.models.opportunity import deadline_key
@@ -145,15 +145,19 @@ def page_statement(s: Shape) -> Rows:
     )
 
 
-async def page_rows(session: AsyncSession, p: Plan) -> list[Row[*tuple[Any, ...]]]:
-    """The page's rows (p's :limit of them at most), in order."""
+@lru_cache(maxsize=512)
+def _compiled_page(s: Shape) -> CompiledStatement:
+    return CompiledStatement(page_statement(s))
+
+
+async def page_rows(session: AsyncSession, p: Plan) -> list[asyncpg.Record]:
+    """The page's rows (p's :limit of them at most), in order, as the driver returns them:
+    compiled once per shape and run on the driver (kit/driver), the ORM would only add cost."""
     if p.shape.value_dependent:
         # Prepared statements are reused with generic plans after a few runs, but the best
         # plan for these depends on the values. Plan them for their values every time.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    # On the connection: the statement selects columns, and the ORM layer would only add cost.
-    connection = await session.connection()
-    return list(await connection.execute(page_statement(p.shape), p.params))
+        await (await driver_connection(session)).execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    return await fetch(session, _compiled_page(p.shape), p.params)
 
 
 async def descriptions(

@@ -5,13 +5,15 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
+import asyncpg
 from sqlalchemy import ColumnElement, Date, Row, Select, Uuid, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.util import AliasedClass
 
+from service.kit.driver import CompiledStatement, fetch_row
 from service.kit.filters import text_query
-from service.models import Opportunity
+from service.models import Cluster, Opportunity, Partnership
 
 # An opportunity beside its status derived for a day.
 OpportunityWithStatus = Row[Opportunity, str]
@@ -40,6 +42,27 @@ def _by_id(for_update: bool) -> Select[Opportunity, str]:
 
 
 BY_ID = {False: _by_id(False), True: _by_id(True)}
+
+# The read of one opportunity as served: its columns with its poster's, in one row, run on the
+# driver (kit/driver): no ORM objects are needed to answer a GET.
+_READ_COLUMNS = ("id", "external_id", "kind", "title", "summary", "description", "countries", "sectors", "deadline",
+                 "url", "contact", "withdrawn", "language", "created_at", "updated_at", "poster_name", "poster_url")
+READ_BY_ID = CompiledStatement(
+    select(
+        *(getattr(Opportunity, name) for name in _READ_COLUMNS),
+        status(bindparam("today", type_=Date)).label("status"),
+        *(getattr(Cluster, name).label(f"cluster_{name}") for name in ("id", "slug", "name", "acronym", "country")),
+        *(getattr(Partnership, name).label(f"partnership_{name}") for name in ("id", "slug", "acronym", "name")),
+    )
+    .outerjoin(Cluster, Cluster.id == Opportunity.posted_by_cluster_id)
+    .outerjoin(Partnership, Partnership.id == Opportunity.posted_by_partnership_id)
+    .where(Opportunity.id == bindparam("id", type_=Uuid))
+)
+
+
+async def read(session: AsyncSession, opportunity_id: uuid.UUID, today: date) -> asyncpg.Record | None:
+    """The opportunity as served (columns, status, poster's columns prefixed), or None."""
+    return await fetch_row(session, READ_BY_ID, {"id": opportunity_id, "today": today})
 
 
 async def get(

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from service.access.principal import WriteDep
 from service.db import SessionDep
 from service.kit.clock import ClockDep
-from service.kit.http import conditional_read, created, link_next, with_etag
+from service.kit.http import conditional_read, created, json_body, link_next, with_etag
 from service.kit.request_languages import RequestLanguagesDep
 from service.opportunities import search_service, service
 from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, SearchPage
@@ -15,11 +15,11 @@ router = APIRouter(prefix="/opportunities", tags=["opportunities"])
 OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="The opportunity's id.")]
 
 
-@router.get("", summary="Search open opportunities and missions taking applications")
+@router.get("", response_model=SearchPage, summary="Search open opportunities and missions taking applications")
 async def search_opportunities(
     session: SessionDep, clock: ClockDep, request: Request, response: Response,
     query: Annotated[search_service.SearchListQuery, Query()], languages: RequestLanguagesDep,
-) -> SearchPage:
+) -> Response:
     """One list of posted opportunities (partner searches, offers, requests, calls, events) and
     missions whose applications are open (kind `mission`). Sorted by relevance when `q` is
     given, else by deadline (open-ended last); also `sort=-created`. `q` matches words exactly
@@ -29,7 +29,7 @@ async def search_opportunities(
     response.headers.append("Vary", "Accept-Language")
     page = await search_service.run(session, query, query.as_of or clock.today())
     link_next(request, response, page.next_cursor)
-    return page
+    return json_body(response, page)
 
 
 @router.post("", status_code=201, summary="Post an opportunity")

@@ -1,21 +1,24 @@
 """Rules about posted opportunities. Never commits: the request boundary does."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.access.principal import Write
+from service.clusters.schemas import ClusterRefOut
 from service.errors import InvalidInput
 from service.events import service as events
 from service.kit.lookup import flush, resolve
 from service.kit.patching import merge
 from service.kit.repository import id_or_404, not_found, or_404
+from service.missions.schemas import PartnershipRefOut
 from service.models import Cluster, Partnership
 from service.models import Opportunity as OpportunityRow
 from service.opportunities import repository
-from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch
+from service.opportunities.schemas import Opportunity, OpportunityCreate, OpportunityPatch, OrganisationOut, Poster
 from service.sectors.service import ensure_known
 
 
@@ -53,8 +56,32 @@ async def _get(
     return await or_404(found, KIND, ref)
 
 
+def _from_record(row: Mapping[str, Any]) -> Opportunity:
+    """An Opportunity from repository.read's row, built without validation: every value comes
+    from typed columns, and validating them again cost more than the query."""
+    cluster = partnership = organisation = None
+    if row["cluster_id"] is not None:
+        cluster = ClusterRefOut.model_construct(
+            id=row["cluster_id"], slug=row["cluster_slug"], name=row["cluster_name"], acronym=row["cluster_acronym"],
+            country=row["cluster_country"],
+        )
+    if row["partnership_id"] is not None:
+        partnership = PartnershipRefOut.model_construct(
+            id=row["partnership_id"], slug=row["partnership_slug"], acronym=row["partnership_acronym"],
+            name=row["partnership_name"],
+        )
+    if row["poster_name"]:
+        organisation = OrganisationOut.model_construct(name=row["poster_name"], url=row["poster_url"])
+    fields = {name: row[name] for name in Opportunity.model_fields if name != "posted_by"}
+    poster = Poster.model_construct(cluster=cluster, partnership=partnership, organisation=organisation)
+    return Opportunity.model_construct(**fields, posted_by=poster)
+
+
 async def get(session: AsyncSession, ref: str, today: date) -> Opportunity:
-    return to_schema(*await _get(session, ref, today))
+    row = await repository.read(session, id_or_404(ref, KIND), today)
+    if row is None:
+        raise not_found(KIND, ref)
+    return _from_record(row)
 
 
 async def _reloaded(session: AsyncSession, opportunity_id: uuid.UUID, today: date) -> Opportunity:

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from starlette.datastructures import Headers
 from starlette.types import Scope
@@ -42,10 +43,15 @@ def client_address(scope: Scope) -> str:
     client = scope.get("client")
     if not client:
         return "unknown"
+    return _counted_address(str(client[0]))
+
+
+@lru_cache(maxsize=4096)  # parsing an address costs more than the rest of a limiter check
+def _counted_address(host: str) -> str:
     try:
-        address = ipaddress.ip_address(client[0])
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return str(client[0])
+        return host
     if address.version == 6:
         if address.ipv4_mapped:
             return str(address.ipv4_mapped)

@@ -24,6 +24,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -33,7 +34,6 @@ from limits.aio.strategies import (
     RateLimiter,
     SlidingWindowCounterRateLimiter,
 )
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import LimitSettings
@@ -64,7 +64,7 @@ class Policy:
     name: str
     item: RateLimitItem
 
-    @property
+    @cached_property  # the same for every response
     def header(self) -> str:
         return f'"{self.name}";q={self.item.amount};w={self.item.get_expiry()}'
 
@@ -84,6 +84,10 @@ class Decision:
         if not self.allowed:
             headers["Retry-After"] = str(max(1, self.reset_after))
         return headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as an ASGI response carries them (latin-1 bytes)."""
+        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers().items()]
 
 
 def _policy(name: str, per_minute: int) -> Policy | None:
@@ -179,18 +183,19 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         policy = self.limits.policy_for(scope["method"])
-        guard = self.limits.auth_failures if "authorization" in Headers(scope=scope) else None
+        sends_credentials = any(name == b"authorization" for name, _ in scope["headers"])
+        guard = self.limits.auth_failures if sends_credentials else None
         address = client_address(scope)
         if guard is not None:
             standing = await self.limits.standing(guard, address)
             if standing is not None and not standing.allowed:
                 return await self._refuse(scope, receive, send, standing,
                                           f"More than {guard.item.amount} refused credentials per minute from this address")
-        headers: dict[str, str] = {}
+        headers: list[tuple[bytes, bytes]] = []
         if policy is not None:
             decision = await self.limits.hit(policy, (await client_identity(scope)).key)
             if decision is not None:
-                headers = decision.headers()
+                headers = decision.raw_headers()
                 if not decision.allowed:
                     return await self._refuse(scope, receive, send, decision,
                                               f"More than {policy.item.amount} {policy.name} per minute")
@@ -200,9 +205,8 @@ class RateLimitMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_headers = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    response_headers[name] = value
+                # Appended as they are: nothing inside sets these headers.
+                message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,11 +7,14 @@ registry, one per process: run one process per replica and scrape each.
 
 import asyncio
 import logging
+import os
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -40,7 +43,7 @@ TASKS = Counter("tasks_total", "Background tasks run, by task and outcome (succe
 TASK_DURATION = Histogram("task_duration_seconds", "Time a background task ran, by task.", ["task"])
 QUEUE_JOBS = Gauge(
     "task_queue_jobs", "Background jobs waiting (todo) or running (doing), by queue; read from the database at scrape time.",
-    ["queue", "status"],
+    ["queue", "status"], multiprocess_mode="mostrecent",  # with several processes: the latest scrape's reading
 )
 # A scrape must answer even when the database is slow or gone: the depth is then left out.
 QUEUE_DEPTH_TIMEOUT_SECONDS = 1.0
@@ -49,11 +52,21 @@ RATE_LIMIT_STORAGE_ERRORS = Counter(
 )
 
 
+# The series of each (method, route, status) seen, looked up once: labels() takes a lock and
+# builds its key on every call. Bounded by methods x route templates x statuses.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    # Clients may send any method; only the real ones get their own series.
-    method = method if method in HTTP_METHODS else "OTHER"
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        # Clients may send any method; only the real ones get their own series.
+        label = method if method in HTTP_METHODS else "OTHER"
+        series = (REQUESTS.labels(label, route, str(status)), LATENCY.labels(label, route))
+        if method in HTTP_METHODS:
+            _request_series[(method, route, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_task(task: str, outcome: str, seconds: float) -> None:
@@ -69,6 +82,8 @@ def record_bulk_rows(resource: str, outcome: str, count: int = 1) -> None:
 def watch_pool(name: str, engine: AsyncEngine) -> None:
     """Report the engine's pool in the db_pool_* gauges, read at scrape time. The engine is
     held weakly: a disposed app's engine must not be kept alive by its metrics."""
+    if _several_processes():
+        return  # read at scrape time from the scraped process's own pool: one of N would mislead
     pool_of = weakref.ref(engine.sync_engine)
 
     def reader(method: str) -> Callable[[], float]:
@@ -101,10 +116,25 @@ async def read_queue_depth(sessionmaker: async_sessionmaker[AsyncSession]) -> No
         QUEUE_JOBS.labels(*series).set(depth.get(series, 0))
 
 
+def _several_processes() -> bool:
+    """`serve --workers N`: every process writes its metrics to files in this directory."""
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def exposition() -> bytes:
+    """The metrics of this process, or with several processes the sum of all of them (and of
+    the task worker's), as prometheus-client's multiprocess mode collects them."""
+    if not _several_processes():
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
 async def metrics(sessionmaker: SessionmakerDep) -> Response:
     await read_queue_depth(sessionmaker)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

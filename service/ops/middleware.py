@@ -49,23 +49,48 @@ class RouteTemplates:
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._table: list[tuple[re.Pattern[str], str]] | None = None
+        self._table: _Table | None = None
 
-    def _build(self) -> list[tuple[re.Pattern[str], str]]:
+    def _build(self) -> "_Table":
         try:  # FastAPI versions that nest included routers flatten them here
             from fastapi.routing import iter_route_contexts
 
             templates = [context.path_format for context in iter_route_contexts(self.router.routes)]
         except ImportError:
             templates = [route.path for route in self.router.routes if hasattr(route, "path")]
-        unique = dict.fromkeys(t for t in templates if t)
-        return [(compile_path(template)[0], template) for template in unique]
+        return _Table(dict.fromkeys(t for t in templates if t))
 
     def __call__(self, scope: Scope) -> str:
         if self._table is None:
             self._table = self._build()
-        path = get_route_path(scope)
-        for pattern, template in self._table:
+        return self._table.template_of(get_route_path(scope))
+
+
+def _section(path: str) -> str:
+    """The first two segments of a path (/v1/clusters): what narrows the templates to try."""
+    return "/".join(path.split("/", 3)[:3])
+
+
+class _Table:
+    """Templates looked up without a walk of them all: paths without parameters by a dict,
+    the others only among the templates of the same section, in the routes' order (the first
+    match wins, as in routing)."""
+
+    def __init__(self, templates: dict[str, None]) -> None:
+        self.exact = {t: t for t in templates if "{" not in t}
+        patterns = [(i, compile_path(t)[0], t) for i, t in enumerate(templates) if "{" in t]
+        anywhere = [p for p in patterns if "{" in _section(p[2])]
+        self.sections: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for section in {_section(t) for _, _, t in patterns} - {_section(t) for _, _, t in anywhere}:
+            found = sorted([p for p in patterns if _section(p[2]) == section] + anywhere, key=lambda p: p[0])
+            self.sections[section] = [(pattern, template) for _, pattern, template in found]
+        self.anywhere = [(pattern, template) for _, pattern, template in anywhere]
+
+    def template_of(self, path: str) -> str:
+        exact = self.exact.get(path)
+        if exact is not None:
+            return exact
+        for pattern, template in self.sections.get(_section(path), self.anywhere):
             if pattern.match(path):
                 return template
         return metrics.UNMATCHED

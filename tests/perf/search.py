@@ -52,6 +52,7 @@ from tests.perf.load import Figures, wrk
 
 HERE = Path(__file__).parent
 DATABASE = "partnerships_bench"
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 # The service as deployed, except: access lines are not logged (WARNING level), and the
 # per-client rate limit, still counted, is set far above what one load generator sends.
 SERVICE_ENV = {
@@ -73,11 +74,11 @@ async def prepare(server: URL, args) -> URL:
     """The benchmark database, migrated and filled (generated only when missing or resized)."""
     admin = await asyncpg.connect(**_dsn(server))
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.database):
-            await admin.execute(f'CREATE DATABASE "{args.database}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.database_name):
+            await admin.execute(f'CREATE DATABASE "{args.database_name}"')
     finally:
         await admin.close()
-    url = server.set(database=args.database)
+    url = server.set(database=args.database_name)
     engine = create_engine(url, Settings(database_url=url.render_as_string(hide_password=False)))
     await upgrade(engine)
     await engine.dispose()
@@ -145,14 +146,30 @@ async def capture(url: URL, classes: dict[str, str]) -> dict[str, list]:
     recorded: list = []
     event.listen(engine.sync_engine, "before_cursor_execute",
                  lambda conn, cursor, statement, parameters, context, many: recorded.append((statement, tuple(parameters))))
+    # Hot reads run on the driver directly (service/kit/driver.py): record those too.
+    driver_fetch, driver_execute = asyncpg.Connection.fetch, asyncpg.Connection.execute
+
+    async def recording_fetch(self, query, *args, **kwargs):
+        recorded.append((query, args))
+        return await driver_fetch(self, query, *args, **kwargs)
+
+    async def recording_execute(self, query, *args, **kwargs):
+        if not query.startswith(TRANSACTION_CONTROL):  # the limit runs its own transaction
+            recorded.append((query, args))
+        return await driver_execute(self, query, *args, **kwargs)
+
     app = create_app(settings, sessionmaker=create_sessionmaker(engine))
     statements = {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        for name, path in classes.items():
-            recorded.clear()
-            response = await client.get(path)
-            assert response.status_code == 200, (name, response.text)
-            statements[name] = list(recorded)
+    asyncpg.Connection.fetch, asyncpg.Connection.execute = recording_fetch, recording_execute
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            for name, path in classes.items():
+                recorded.clear()
+                response = await client.get(path)
+                assert response.status_code == 200, (name, response.text)
+                statements[name] = list(recorded)
+    finally:
+        asyncpg.Connection.fetch, asyncpg.Connection.execute = driver_fetch, driver_execute
     await engine.dispose()
     return statements
 
@@ -165,6 +182,16 @@ def chosen(classes: dict[str, str], names: list[str] | None) -> dict[str, str]:
     if unknown:
         raise SystemExit(f"unknown query classes {sorted(unknown)}; known: {', '.join(classes)}")
     return {name: classes[name] for name in names}
+
+
+def _several_processes_env(args) -> dict[str, str]:
+    """Several service processes count rate limits in Redis (they refuse to start otherwise);
+    without one the limits are off, and the report says so."""
+    if args.workers == 1:
+        return {}
+    if args.redis_url:
+        return {"REDIS_URL": args.redis_url}
+    return {"LIMITS__READS_PER_MINUTE": "0", "LIMITS__WRITES_PER_MINUTE": "0", "LIMITS__AUTH_FAILURES_PER_MINUTE": "0"}
 
 
 def _start(command: list[str], env: dict, port: int) -> subprocess.Popen:
@@ -253,6 +280,12 @@ def facet_cost(service: dict[str, Figures]) -> list[str]:
             f"fewer ({with_.requests_per_second:.0f} / {without.requests_per_second:.0f})"]
 
 
+def _limits_note(args) -> str:
+    if args.workers == 1:
+        return ""
+    return " (rate limits counted in Redis)" if args.redis_url else " (rate limits off: no --redis-url)"
+
+
 def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict[str, list[Figures]], args, rows: dict) -> str:
     service = {name: _median(figures) for name, figures in rounds_service.items()}
     limit = {name: _median(figures) for name, figures in rounds_limit.items()}
@@ -266,8 +299,8 @@ def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict
         f"Dataset: {rows['opportunities']:,} opportunities, {rows['clusters']:,} clusters, {rows['partnerships']:,} "
         f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
         f"class after a 2 s warm-up, on the service and then on the limit, {args.rounds} rounds; figures are the "
-        f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). One server "
-        f"process each; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
+        f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). {args.workers} "
+        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
         "",
         "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio (rounds) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -297,6 +330,8 @@ async def counts(url: URL) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--database-name", default=DATABASE,
+                        help="The benchmark database on that server (one per branch keeps migrations apart).")
     parser.add_argument("--opportunities", type=int, default=1_000_000)
     parser.add_argument("--clusters", type=int, default=10_000)
     parser.add_argument("--partnerships", type=int, default=1_000)
@@ -304,8 +339,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="Processes of the service and of the limit alike.")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
+                        help="Rate-limit counters for --workers over 1 (without: the limits are off, in both runs' report).")
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--database", default=DATABASE, help="Name of the benchmark database on the server.")
     parser.add_argument("--classes", type=lambda v: v.split(","), default=None,
                         help="Comma-separated query classes to measure (default: all), e.g. filters,facets.")
     parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
@@ -330,11 +367,13 @@ def main() -> None:
         raw_env = env | {"RAW_STATEMENTS": file.name, "RAW_POOL_SIZE": str(args.connections),
                          "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
         # Both run throughout; the one not measured is idle.
-        service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port)],
-                                 env | SERVICE_ENV, service_port)
+        service_env = env | SERVICE_ENV | _several_processes_env(args)
+        service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port),
+                                  "--workers", str(args.workers)], service_env, service_port)
         try:
             limit_process = _start([sys.executable, "-m", "uvicorn", "tests.perf.raw_app:app", "--port", str(limit_port),
-                                    "--no-access-log", "--log-level", "warning"], raw_env, limit_port)
+                                    "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
+                                   raw_env, limit_port)
             try:
                 service, limit = run(classes, f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{limit_port}", args)
             finally:
