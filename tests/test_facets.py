@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from cachetools import TTLCache
 
 from service.opportunities import facets
 from service.opportunities.schemas import SearchQuery
@@ -103,7 +104,7 @@ async def test_counts_are_exact_up_to_the_limit_and_sampled_above(client, varied
 
 async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_old(client, varied, monkeypatch):
     now = 1000.0
-    monkeypatch.setattr(facets.recent_counts, "clock", lambda: now)
+    monkeypatch.setattr(facets, "recent_counts", TTLCache(maxsize=16, ttl=facets.FRESH_SECONDS, timer=lambda: now))
     params = {"country": ["US", "CA"], "facets": True, "limit": 5}
     first = (await client.get("/v1/opportunities", params=params)).json()
     await factories.create(client, "/v1/opportunities", factories.opportunity(kind="call", countries=["US"]))

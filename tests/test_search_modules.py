@@ -5,11 +5,11 @@ in use, and the page is ordered the way its indexes are read."""
 import ast
 from pathlib import Path
 
+from cachetools import TTLCache
 from sqlalchemy.dialects import postgresql
 
 from service.opportunities import facets
 from service.opportunities.page_query import page_statement
-from service.opportunities.recent import Recent
 from service.opportunities.search_plan import Shape
 
 PACKAGE = Path(facets.__file__).parent
@@ -35,11 +35,11 @@ def test_search_modules_reach_into_no_private_names_of_each_other():
 
 
 def test_estimates_keep_the_searches_in_use_when_a_burst_of_new_ones_arrives():
-    estimates = Recent[float](size=3, seconds=300)
-    estimates.put("typed", 10.0)
+    estimates: TTLCache[str, float] = TTLCache(maxsize=3, ttl=300)
+    estimates["typed"] = 10.0
     for n in range(100):
         estimates.get("typed")  # the search being typed is asked for again and again
-        estimates.put(f"other {n}", float(n))
+        estimates[f"other {n}"] = float(n)
     assert len(estimates) == 3
     assert estimates.get("typed") == 10.0
     assert estimates.get("other 99") == 99.0
@@ -47,8 +47,8 @@ def test_estimates_keep_the_searches_in_use_when_a_burst_of_new_ones_arrives():
 
 
 def test_estimates_are_asked_again_once_old():
-    estimates = Recent[float](size=3, seconds=0)
-    estimates.put("q", 10.0)
+    estimates: TTLCache[str, float] = TTLCache(maxsize=3, ttl=0)
+    estimates["q"] = 10.0
     assert estimates.get("q") is None
 
 

@@ -13,19 +13,19 @@ answer says when they were counted (`counted_at`), so they are exact as of then.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
+from cachetools import TTLCache
 from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from service.models import Mission, Opportunity
-from service.opportunities.recent import Recent
 from service.opportunities.schemas import FACETS_FRESH_SECONDS, Facets
 from service.opportunities.search_conditions import (
     mission_facets,
@@ -34,6 +34,8 @@ from service.opportunities.search_conditions import (
     opportunity_filters,
 )
 from service.opportunities.search_plan import Shape
+
+V = TypeVar("V")
 
 EXACT_LIMIT = 20_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
@@ -128,14 +130,14 @@ def _estimate_statement(s: Shape) -> Rows:
 
 # Planner estimates, by search, for a few minutes: asking costs a planning round trip, and
 # the answer only moves when the table's statistics do.
-estimates: Recent[float] = Recent(size=4096, seconds=300)
+estimates: TTLCache[str, float] = TTLCache(maxsize=4096, ttl=300)
 
 # Facet counts, by search, for FRESH_SECONDS: a search is paged through and re-sorted with
 # the same counts, and a popular one asked by many at once; counting costs several times
 # the page (it reads every match, the page stops at fifty). The answer states when it
 # counted (Facets.counted_at), so a client knows how old the counts may be.
 FRESH_SECONDS = FACETS_FRESH_SECONDS
-recent_counts: Recent[Facets] = Recent(size=1024, seconds=FRESH_SECONDS)
+recent_counts: TTLCache[str, Facets] = TTLCache(maxsize=1024, ttl=FRESH_SECONDS)
 # Parameters of the page, not of the search: its size, the relevance window, the cursor.
 PAGE_PARAMETERS = frozenset({"limit", "window", "after_value", "after_id"})
 
@@ -148,14 +150,17 @@ def search_key(s: Shape, params: dict[str, Any]) -> str:
     return json.dumps([repr(shape), values], default=str, sort_keys=True)
 
 
+async def _remembered(cache: TTLCache[str, V], key: str, compute: Callable[[], Awaitable[V]]) -> V:
+    """cache[key] while it lasts, else compute() remembered under key. (cachetools' own
+    decorators call synchronously; these values are awaited.)"""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = await compute()
+    return value
+
+
 async def _expected_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
-    key = search_key(s, params)
-    cached = estimates.get(key)
-    if cached is not None:
-        return cached
-    rows = await _explain_rows(session, s, params)
-    estimates.put(key, rows)
-    return rows
+    return await _remembered(estimates, search_key(s, params), lambda: _explain_rows(session, s, params))
 
 
 async def _explain_rows(session: AsyncSession, s: Shape, params: dict[str, Any]) -> float:
@@ -180,13 +185,7 @@ def _rounded(count: float) -> int:
 
 async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
     """The facets of a search: as counted within the last FRESH_SECONDS, else counted now."""
-    key = search_key(s, params)
-    remembered = recent_counts.get(key)
-    if remembered is not None:
-        return remembered
-    counted = await _count(session, s, params)
-    recent_counts.put(key, counted)
-    return counted
+    return await _remembered(recent_counts, search_key(s, params), lambda: _count(session, s, params))
 
 
 async def _count(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
