@@ -1,7 +1,7 @@
 """Search benchmark: the service against the raw-asyncpg limit, on a large dataset.
 
     python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10] [--rounds 3]
-                                [--classes filters,facets] [--database partnerships_bench]
+                                [--classes filters,facets] [--database-name partnerships_bench]
 
 1. Builds (once; kept between runs) a dataset of 1,000,000 opportunities, 10,000 clusters,
    1,000 partnerships and 2,000 missions in the database `partnerships_bench` (on
