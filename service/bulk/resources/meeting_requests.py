@@ -26,12 +26,13 @@ from service.bulk.resources.meeting_rows import (
     cluster,
     counted,
     participant,
+    planned_rules,
     reject_all,
     request_events,
     same_record,
 )
 from service.bulk.schemas import RowError
-from service.bulk.spec import Column, Resource, Rules
+from service.bulk.spec import Column, Resource
 from service.kit.types import LongText
 from service.meetings.schemas import RequestStatus
 from service.meetings.service import RECORDED, TRANSITIONS
@@ -123,14 +124,7 @@ async def _plan(conn: Connection) -> tuple[int, int, int]:
         FROM {PLAN}"""))
 
 
-async def _classify(conn: Connection) -> tuple[int, int, int]:
-    counts = await _plan(conn)
-    await conn.execute(f"DROP TABLE {PLAN}")
-    return counts
-
-
-async def _merge(conn: Connection) -> tuple[int, int, int]:
-    counts = await _plan(conn)
+async def _apply(conn: Connection) -> None:
     # Withdrawing a request cancels its meeting, as in the API.
     await conn.execute(cancelling_meetings(f"""request_id IN (
             SELECT stored_id FROM {PLAN} WHERE status = 'withdrawn' AND stored_status <> 'withdrawn')"""))
@@ -145,8 +139,6 @@ async def _merge(conn: Connection) -> tuple[int, int, int]:
         SELECT gen_random_uuid(), mission_id, from_id, to_id, message, status FROM {PLAN} WHERE stored_id IS NULL
         ORDER BY line
         RETURNING id, mission_id, status, version""", created=True))
-    await conn.execute(f"DROP TABLE {PLAN}")
-    return counts
 
 
 def _export(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +153,7 @@ RESOURCE = Resource(
     columns=(Column("message"), Column("status")),
     references=(MISSION, cluster("from_cluster", "from_", "from"), cluster("to_cluster", "to", "to")),
     staged=(KEY,),
-    rules=Rules(_check, _classify, _merge),
+    rules=planned_rules(_check, _plan, PLAN, _apply),
     private=True,
     csv=tuple(value(name) for name in FIELDS),
     export_query=f"""

@@ -7,14 +7,14 @@ stages them as text (the generic checks find unknown missions and clusters and d
 keys as written); `key` joins them, and the rules below compare the resolved ids.
 """
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from asyncpg import Connection
 from pydantic import Field
 
 from service.bulk.schemas import RowError
-from service.bulk.spec import Column, Reference
+from service.bulk.spec import Column, Reference, Rules
 from service.kit.schemas import InputModel
 from service.kit.types import Text
 
@@ -114,3 +114,26 @@ def request_events(changed: str, *, created: bool) -> str:
         INSERT INTO events (type, resource_id, resource_version, data)
         SELECT {kind}, id, version, jsonb_build_object('id', id, 'mission_id', mission_id, 'status', status)
         FROM changed"""
+
+
+def planned_rules(
+    check: Callable[[Connection, int], Awaitable[tuple[int, list[RowError]]]],
+    plan: Callable[[Connection], Awaitable[tuple[int, int, int]]],
+    table: str,
+    apply: Callable[[Connection], Awaitable[None]],
+) -> Rules:
+    """Rules of a resource that first classifies its accepted rows into the temporary table
+    `table` (`plan` makes it and counts it): a dry run only counts, a load also applies."""
+
+    async def classify(conn: Connection) -> tuple[int, int, int]:
+        counts = await plan(conn)
+        await conn.execute(f"DROP TABLE {table}")
+        return counts
+
+    async def merge(conn: Connection) -> tuple[int, int, int]:
+        counts = await plan(conn)
+        await apply(conn)
+        await conn.execute(f"DROP TABLE {table}")
+        return counts
+
+    return Rules(check, classify, merge)

@@ -23,12 +23,13 @@ from service.bulk.resources.meeting_rows import (
     MeetingRow,
     cancelling_meetings,
     counted,
+    planned_rules,
     reject,
     reject_all,
     same_record,
 )
 from service.bulk.schemas import RowError
-from service.bulk.spec import Column, Resource, Rules
+from service.bulk.spec import Column, Resource
 from service.meetings.schemas import SessionIn
 from service.meetings.service import MAX_SLOTS, RECORDED
 
@@ -152,14 +153,7 @@ async def _plan(conn: Connection) -> tuple[int, int, int]:
         FROM {PLAN}"""))
 
 
-async def _classify(conn: Connection) -> tuple[int, int, int]:
-    counts = await _plan(conn)
-    await conn.execute(f"DROP TABLE {PLAN}")
-    return counts
-
-
-async def _merge(conn: Connection) -> tuple[int, int, int]:
-    counts = await _plan(conn)
+async def _apply(conn: Connection) -> None:
     # The setup moves with its sessions too (version, updated_at, and its row lock), as a
     # scheduler run reads it: a run that read the old sessions is then stale.
     await conn.execute(f"""
@@ -178,8 +172,6 @@ async def _merge(conn: Connection) -> tuple[int, int, int]:
     await conn.execute(f"""
         INSERT INTO meeting_sessions (mission_id, name, starts_at, ends_at)
         SELECT mission_id, name, starts_at, ends_at FROM {PLAN} WHERE is_new OR session_changed""")
-    await conn.execute(f"DROP TABLE {PLAN}")
-    return counts
 
 
 def _export(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,7 +186,7 @@ RESOURCE = Resource(
     columns=(Column("name"), Column("starts_at"), Column("ends_at")),
     references=(MISSION,),
     staged=(KEY, Column("meeting_minutes", sql_type="integer"), Column("tables", sql_type="integer")),
-    rules=Rules(_check, _classify, _merge),
+    rules=planned_rules(_check, _plan, PLAN, _apply),
     csv=tuple(value(name) for name in FIELDS),
     export_query="""
         SELECT coalesce(m.external_id, m.id::text) AS mission, ms.name, ms.starts_at, ms.ends_at,
