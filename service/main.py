@@ -34,6 +34,7 @@ from service.meetings.router import partnerships as partnership_funnels
 from service.meetings.router import router as meetings_router
 from service.missions.router import router as missions_router
 from service.opportunities.router import router as opportunities_router
+from service.ops import dispatch
 from service.ops.error_handlers import register_error_handlers
 from service.ops.metrics import watch_pool
 from service.partnerships.router import router as partnerships_router
@@ -160,4 +161,5 @@ def create_app(
     ops.install(app, settings)
     openapi.install(app)
     docs.install(app)
+    dispatch.install(app.router)
     return app

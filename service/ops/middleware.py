@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import ServiceUnavailable, error_response
 from service.ops import metrics
+from service.ops.dispatch import section_of, templates_of
 from service.ops.logging import request_context
 
 access_log = logging.getLogger("partnerships.access")
@@ -52,23 +53,12 @@ class RouteTemplates:
         self._table: _Table | None = None
 
     def _build(self) -> "_Table":
-        try:  # FastAPI versions that nest included routers flatten them here
-            from fastapi.routing import iter_route_contexts
-
-            templates = [context.path_format for context in iter_route_contexts(self.router.routes)]
-        except ImportError:
-            templates = [route.path for route in self.router.routes if hasattr(route, "path")]
-        return _Table(dict.fromkeys(t for t in templates if t))
+        return _Table(dict.fromkeys(t for t in templates_of(self.router.routes) if t))
 
     def __call__(self, scope: Scope) -> str:
         if self._table is None:
             self._table = self._build()
         return self._table.template_of(get_route_path(scope))
-
-
-def _section(path: str) -> str:
-    """The first two segments of a path (/v1/clusters): what narrows the templates to try."""
-    return "/".join(path.split("/", 3)[:3])
 
 
 class _Table:
@@ -79,10 +69,10 @@ class _Table:
     def __init__(self, templates: dict[str, None]) -> None:
         self.exact = {t: t for t in templates if "{" not in t}
         patterns = [(i, compile_path(t)[0], t) for i, t in enumerate(templates) if "{" in t]
-        anywhere = [p for p in patterns if "{" in _section(p[2])]
+        anywhere = [p for p in patterns if "{" in section_of(p[2])]
         self.sections: dict[str, list[tuple[re.Pattern[str], str]]] = {}
-        for section in {_section(t) for _, _, t in patterns} - {_section(t) for _, _, t in anywhere}:
-            found = sorted([p for p in patterns if _section(p[2]) == section] + anywhere, key=lambda p: p[0])
+        for section in {section_of(t) for _, _, t in patterns} - {section_of(t) for _, _, t in anywhere}:
+            found = sorted([p for p in patterns if section_of(p[2]) == section] + anywhere, key=lambda p: p[0])
             self.sections[section] = [(pattern, template) for _, pattern, template in found]
         self.anywhere = [(pattern, template) for _, pattern, template in anywhere]
 
@@ -90,7 +80,7 @@ class _Table:
         exact = self.exact.get(path)
         if exact is not None:
             return exact
-        for pattern, template in self.sections.get(_section(path), self.anywhere):
+        for pattern, template in self.sections.get(section_of(path), self.anywhere):
             if pattern.match(path):
                 return template
         return metrics.UNMATCHED
