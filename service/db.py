@@ -249,7 +249,7 @@ class AnonymousShare:
             self._semaphore.release()
 
 
-def anonymous_share(request: Request) -> AnonymousShare:
+async def anonymous_share(request: Request) -> AnonymousShare:
     return cast(AnonymousShare, request.app.state.anonymous_share)  # set by main.create_app
 
 

@@ -92,7 +92,7 @@ async def _stored_key(request: Request, prefix: str) -> ApiKey | None:
     # A short session of its own, on the primary: a key issued or revoked a moment ago is
     # seen at once (a replica could lag), and the request's own session, if it has one,
     # is not held open for it.
-    async with primary_sessionmaker(request)() as session:
+    async with (await primary_sessionmaker(request))() as session:
         return await repository.by_prefix(session, prefix)
 
 

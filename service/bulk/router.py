@@ -22,7 +22,7 @@ from service.ops.identity import client_identity
 router = APIRouter(tags=["bulk"])
 
 
-def _export_limits(request: Request) -> ExportLimits:
+async def _export_limits(request: Request) -> ExportLimits:
     return cast(ExportLimits, request.app.state.export_limits)  # set by main.create_app
 
 

@@ -8,7 +8,7 @@ from service.kit.app_state import SettingsDep
 from service.kit.languages import query_languages
 
 
-def request_languages(
+async def request_languages(
     settings: SettingsDep,
     accept_language: Annotated[
         str | None,

@@ -28,7 +28,7 @@ def templates_of(routes: Iterable[BaseRoute]) -> list[str]:
     try:  # FastAPI versions that nest included routers flatten them here
         from fastapi.routing import iter_route_contexts
 
-        return [context.path_format for context in iter_route_contexts(list(routes))]
+        return [context.path_format or "" for context in iter_route_contexts(list(routes))]
     except ImportError:
         return [route.path for route in routes if hasattr(route, "path")]
 
