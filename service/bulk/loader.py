@@ -121,8 +121,8 @@ def _validator(
 class _Batches:
     """Validated batches COPYed into the staging table.
 
-    One COPY is in flight while the next batch is validated: PostgreSQL takes in batch k
-    while Python checks batch k+1, on the machine's other core.
+    One COPY is in flight while the next batch is validated (on a worker thread): PostgreSQL
+    takes in batch k while Python checks batch k+1, on the machine's other core.
     """
 
     def __init__(
@@ -141,13 +141,20 @@ class _Batches:
                 pending += splitter.feed(chunk)
                 while len(pending) >= size:
                     batch, pending = pending[:size], pending[size:]
-                    await self._stage(validate(batch))
+                    await self._stage(await self._validated(validate, batch))
             pending += splitter.end()
-            await self._stage(validate(pending))
+            await self._stage(await self._validated(validate, pending))
         finally:
             await self._settle()
         if self.copying:
             self.copying.result()
+
+    @staticmethod
+    async def _validated(validate: Validate, batch: list[Record]) -> list[StagedRow]:
+        # On a worker thread: a batch takes seconds when its rows' languages are detected
+        # (a few ms a row of long text), and on the event loop every other request would
+        # wait that long (tests/ops/test_event_loop.py).
+        return await asyncio.to_thread(validate, batch)
 
     async def _stage(self, tuples: list[StagedRow]) -> None:
         if self.copying:
