@@ -9,6 +9,7 @@ only, so that a later row with the same key is still found to be a duplicate.
 import csv
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,11 +20,16 @@ from service.bulk.reading import TOO_LONG
 from service.bulk.schemas import RowError
 from service.bulk.spec import Resource
 from service.errors import FieldError, InvalidInput
+from service.kit.language_detection import detected_together
 
 log = logging.getLogger(__name__)
 
 Record = tuple[int, bytes | None]  # (line, bytes of the record or TOO_LONG)
 StagedRow = tuple[Any, ...]  # line, ok, then the staging columns
+# A row's outcome, taken once the batch is validated: the languages of a batch's rows are
+# detected together at its end (kit/language_detection), and the outcomes are then taken in
+# line order, so the errors a report keeps are the same as if each row were taken at once.
+Staging = Callable[[], StagedRow]
 
 
 class Rows:
@@ -87,19 +93,20 @@ class Rows:
     def ndjson(self, records: list[Record]) -> list[StagedRow]:
         validate = self.resource.model.model_validate_json
         accept = self._accept
-        out: list[StagedRow] = []
+        out: list[Staging] = []
         self.received += len(records)
-        for line, raw in records:
-            if raw is TOO_LONG:
-                out.append(self._too_long(line))
-                continue
-            try:
-                row = validate(raw)
-            except Exception as exc:  # noqa: BLE001 - see _invalid
-                out.append(self._invalid(line, _json_key(raw, self.resource.key), exc))
-                continue
-            out.append(accept(line, row))
-        return out
+        with detected_together():
+            for line, raw in records:
+                if raw is TOO_LONG:
+                    out.append(partial(self._too_long, line))
+                    continue
+                try:
+                    row = validate(raw)
+                except Exception as exc:  # noqa: BLE001 - see _invalid
+                    out.append(partial(self._invalid, line, _json_key(raw, self.resource.key), exc))
+                    continue
+                out.append(partial(accept, line, row))
+        return [stage() for stage in out]
 
 
 class CsvRows(Rows):
@@ -145,33 +152,34 @@ class CsvRows(Rows):
             columns = self.header(records[0][1])
             records = records[1:]
         validate = self.resource.model.model_validate
-        accept = self._accept
+        accept, reject = self._accept, self._reject
         width = len(columns)
-        out: list[StagedRow] = []
+        out: list[Staging] = []
         self.received += len(records)
-        for line, raw in records:
-            if raw is TOO_LONG:
-                out.append(self._too_long(line))
-                continue
-            try:
-                cells = next(csv.reader([raw.decode("utf-8")]))
-            except UnicodeDecodeError:
-                out.append(self._reject(line, None, [(None, "the row is not valid UTF-8")]))
-                continue
-            except csv.Error as exc:
-                out.append(self._reject(line, None, [(None, f"the row is not valid CSV: {exc}")]))
-                continue
-            key = cells[self._key_cell] if self._key_cell is not None and self._key_cell < len(cells) else None
-            if len(cells) != width:
-                out.append(self._reject(line, key, [(None, f"the row has {len(cells)} values; the header has {width} columns")]))
-                continue
-            try:
-                row = validate(csvcodec.decode_row(columns, cells))
-            except Exception as exc:  # noqa: BLE001 - see _invalid
-                out.append(self._invalid(line, key, exc))
-                continue
-            out.append(accept(line, row))
-        return out
+        with detected_together():
+            for line, raw in records:
+                if raw is TOO_LONG:
+                    out.append(partial(self._too_long, line))
+                    continue
+                try:
+                    cells = next(csv.reader([raw.decode("utf-8")]))
+                except UnicodeDecodeError:
+                    out.append(partial(reject, line, None, [(None, "the row is not valid UTF-8")]))
+                    continue
+                except csv.Error as exc:
+                    out.append(partial(reject, line, None, [(None, f"the row is not valid CSV: {exc}")]))
+                    continue
+                key = cells[self._key_cell] if self._key_cell is not None and self._key_cell < len(cells) else None
+                if len(cells) != width:
+                    out.append(partial(reject, line, key, [(None, f"the row has {len(cells)} values; the header has {width} columns")]))
+                    continue
+                try:
+                    row = validate(csvcodec.decode_row(columns, cells))
+                except Exception as exc:  # noqa: BLE001 - see _invalid
+                    out.append(partial(self._invalid, line, key, exc))
+                    continue
+                out.append(partial(accept, line, row))
+        return [stage() for stage in out]
 
 
 def _getter(path: str) -> Callable[[BaseModel], Any]:

@@ -17,3 +17,27 @@ async def test_languages_given_or_detected_in_bulk(client, format):
     assert counts(await report(client, "opportunities", body, content_type)) == (2, 0, 0, 0)
     items = (await client.get("/v1/opportunities", params={"limit": 200})).json()["items"]
     assert sorted(i["language"] for i in items) == ["de", "it"]
+
+
+TEXTS = {
+    "de": "Neue Partnerschaft für Wasserstofftechnik in Bayern gesucht",
+    "fr": "Nouveau partenariat pour les technologies de l'hydrogène en Bretagne",
+    "it": "Nuovo partenariato per le tecnologie dell'idrogeno in Lombardia",
+    None: "BioValley",  # too short to tell
+    "es": "Nueva asociación para las tecnologías del hidrógeno en Cataluña",
+    "nl": "Nieuw partnerschap voor waterstoftechnologie in Brabant gezocht",
+}
+
+
+@pytest.mark.parametrize("format", ["ndjson", "csv"])
+async def test_a_batchs_languages_are_detected_together_each_for_its_own_row(client, format):
+    # Detected in one call at the end of the batch: each answer must reach its own row, the
+    # rows too short to tell and the rejected ones in between notwithstanding.
+    rows = []
+    for language, title in TEXTS.items():
+        rows.append(factories.opportunity(title=title, summary=None, description=None))
+        rows.append(factories.opportunity(title=f"{title} (rejected)", countries=["XX"]))
+    body, content_type = file_of("opportunities", rows, format)
+    assert counts(await report(client, "opportunities", body, content_type, mode="partial")) == (len(TEXTS), 0, 0, len(TEXTS))
+    items = (await client.get("/v1/opportunities", params={"limit": 200})).json()["items"]
+    assert {i["title"]: i["language"] for i in items} == {title: language for language, title in TEXTS.items()}
