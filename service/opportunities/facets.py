@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from service.config import get_settings
 from service.models import Mission, Opportunity
 from service.opportunities.schemas import FACETS_FRESH_SECONDS, Facets
 from service.opportunities.search_conditions import (
@@ -184,7 +185,10 @@ def _rounded(count: float) -> int:
 
 
 async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
-    """The facets of a search: as counted within the last FRESH_SECONDS, else counted now."""
+    """The facets of a search: as counted within the last FRESH_SECONDS, else counted now
+    (always now with SEARCH__REUSE_FACETS=false)."""
+    if not get_settings().search.reuse_facets:
+        return await _count(session, s, params)
     return await _remembered(recent_counts, search_key(s, params), lambda: _count(session, s, params))
 
 

@@ -280,6 +280,10 @@ def facet_cost(service: dict[str, Figures]) -> list[str]:
             f"fewer ({with_.requests_per_second:.0f} / {without.requests_per_second:.0f})"]
 
 
+def _facets_note(args) -> str:
+    return " Facets counted afresh on every ask (--fresh-facets: no reuse)." if args.fresh_facets else ""
+
+
 def _limits_note(args) -> str:
     if args.workers == 1:
         return ""
@@ -300,7 +304,8 @@ def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict
         f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
         f"class after a 2 s warm-up, on the service and then on the limit, {args.rounds} rounds; figures are the "
         f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). {args.workers} "
-        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
+        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk."
+        f"{_facets_note(args)}",
         "",
         "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio (rounds) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -346,6 +351,8 @@ def main() -> None:
     parser.add_argument("--classes", type=lambda v: v.split(","), default=None,
                         help="Comma-separated query classes to measure (default: all), e.g. filters,facets.")
     parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
+    parser.add_argument("--fresh-facets", action="store_true",
+                        help="The service counts facets afresh on every ask (SEARCH__REUSE_FACETS=false): a search's first ask.")
     args = parser.parse_args()
 
     server = to_asyncpg_url(args.database_url) if args.database_url else start_embedded(HERE / ".pgdata")
@@ -368,6 +375,7 @@ def main() -> None:
                          "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
         # Both run throughout; the one not measured is idle.
         service_env = env | SERVICE_ENV | _several_processes_env(args)
+        service_env |= {"SEARCH__REUSE_FACETS": "false"} if args.fresh_facets else {}
         service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port),
                                   "--workers", str(args.workers)], service_env, service_port)
         try:
