@@ -1,6 +1,6 @@
 """Facet counts: the one-pass counts against a plain count per facet on varied data, ties
-and empty results, where exact counting stops, how long a search's counts are reused, and
-that an open search's counts read an index, not the table."""
+and empty results, where exact counting stops, the margins of sampled counts, how long a
+search's counts are reused, and that an open search's counts read an index, not the table."""
 
 import random
 from collections import Counter
@@ -100,6 +100,26 @@ async def test_counts_are_exact_up_to_the_limit_and_sampled_above(client, varied
     above = (await client.get("/v1/opportunities", params=params)).json()
     assert above["facets"]["approximate"] is True
     assert _answered(above) == _answered(at_limit) == _plain_counts(varied, {"country": ["US"]})
+    # Exact counts have no margin; counts from a sample of the whole table have none to speak of.
+    assert {c["margin"] for name in facets.FACETS for c in at_limit["facets"][name]} == {None}
+    assert {c["margin"] for name in facets.FACETS for c in above["facets"][name]} == {0}
+
+
+@pytest.mark.parametrize(("true_count", "fraction"), [(400, 0.01), (3000, 0.01), (500, 0.05), (200, 0.3)])
+def test_a_sampled_count_is_within_its_margin_at_the_stated_confidence(true_count, fraction):
+    """Rows drawn each with probability `fraction`, scaled up: the margin the answer states
+    covers the true count in at least FACETS_CONFIDENCE of draws (a few points of slack for
+    the 2,000 draws' own chance)."""
+    draws = random.Random(f"{true_count} {fraction}")
+    covered = 0
+    for _ in range(2000):
+        seen = sum(draws.random() < fraction for _ in range(true_count))
+        if seen:  # a value the sample never meets is not answered
+            estimate = seen / fraction
+            covered += abs(estimate - true_count) <= facets.margin(estimate, fraction)
+        else:
+            covered += 1
+    assert covered / 2000 >= facets.FACETS_CONFIDENCE - 0.02
 
 
 async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_old(client, varied, monkeypatch):
