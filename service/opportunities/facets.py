@@ -85,10 +85,11 @@ class _Count(TypedDict):
 Z = NormalDist().inv_cdf((1 + FACETS_CONFIDENCE) / 2)
 
 
-def _columns(conditions: dict[str, Any], values: dict[str, Any], weight: Any) -> list[Any]:
-    """Per facet its values and whether its own filter passes; the row's weight."""
+def _columns(conditions: dict[str, Any], values: dict[str, Any], weight: Any, sampled: int = 0) -> list[Any]:
+    """Per facet its values and whether its own filter passes; the row's weight, and 1 if it
+    was drawn in a sample (the margins of the counts are the sample's)."""
     flags = [conditions[name].label(f"in_{name}") for name in FACETS]
-    return [*(values[name].label(f"values_{name}") for name in FACETS), *flags, weight.label("weight")]
+    return [*(values[name].label(f"values_{name}") for name in FACETS), *flags, weight.label("weight"), literal(sampled).label("sampled")]
 
 
 def _all_but_one(conditions: dict[str, Any]) -> Any:
@@ -97,10 +98,10 @@ def _all_but_one(conditions: dict[str, Any]) -> Any:
     return or_(*(and_(*(conditions[other] for other in FACETS if other != name)) for name in FACETS))
 
 
-def _opportunity_rows(s: Shape, o: Any, weight: Any) -> Rows:
+def _opportunity_rows(s: Shape, o: Any, weight: Any, sampled: int = 0) -> Rows:
     facets = opportunity_facets(s, o)
     values = {name: of_opportunity(o) for name, (of_opportunity, _) in VALUES_OF.items()}
-    return select(*_columns(facets, values, weight)).where(*opportunity_filters(s, o), _all_but_one(facets))
+    return select(*_columns(facets, values, weight, sampled)).where(*opportunity_filters(s, o), _all_but_one(facets))
 
 
 def _mission_rows(s: Shape) -> Rows:
@@ -109,19 +110,18 @@ def _mission_rows(s: Shape) -> Rows:
 
 
 def _counts(opportunities: Rows, missions: Rows) -> Rows:
-    """(facet, value, weighted count) over both, in one pass over the matching rows: they
-    are read once into `matched`, and each facet counts those passing the other facets'
-    filters."""
+    """(facet, value, weighted count, sampled rows counted) over both, in one pass over the
+    matching rows: they are read once into `matched`, and each facet counts those passing
+    the other facets' filters."""
     c = union_all(opportunities, missions).cte("matched").c
     per_facet = []
     for name in FACETS:
         value = func.unnest(c[f"values_{name}"]).label("value")
         others = (c[f"in_{other}"] for other in FACETS if other != name)
-        per_facet.append(select(literal(name).label("facet"), value, c.weight).where(*others))
+        per_facet.append(select(literal(name).label("facet"), value, c.weight, c.sampled).where(*others))
     values = union_all(*per_facet).subquery("facet_values")
-    return select(values.c.facet, values.c.value, func.sum(values.c.weight).label("count")).group_by(
-        values.c.facet, values.c.value
-    )
+    v = values.c
+    return select(v.facet, v.value, func.sum(v.weight).label("count"), func.sum(v.sampled).label("seen")).group_by(v.facet, v.value)
 
 
 @lru_cache(maxsize=512)
@@ -135,7 +135,7 @@ def sampled_statement(s: Shape) -> Rows:
     sampled row standing for 100 / :sample_percent rows; missions counted exactly."""
     table = Opportunity.__table__.tablesample(func.system(SAMPLE_PERCENT), name="sample", seed=literal(7))
     sample = aliased(Opportunity, table)
-    return _counts(_opportunity_rows(s, sample, literal(100.0, Float) / SAMPLE_PERCENT), _mission_rows(s))
+    return _counts(_opportunity_rows(s, sample, literal(100.0, Float) / SAMPLE_PERCENT, sampled=1), _mission_rows(s))
 
 
 @lru_cache(maxsize=512)
@@ -198,24 +198,24 @@ def _rounded(count: float) -> int:
     return int(round(count, -digits))
 
 
-def margin(count: float, fraction: float) -> float:
-    """The sampling error, at FACETS_CONFIDENCE, of `count` scaled up from n = count *
-    fraction rows seen, each row drawn with probability `fraction`. n is binomial, variance
+def margin(seen: int, fraction: float) -> float:
+    """The sampling error, at FACETS_CONFIDENCE, of a count scaled up from n = `seen` rows of
+    a sample, each row drawn with probability `fraction`. n is binomial, variance
     m (1 - fraction) for a true m; the m with |n - m| <= Z sqrt(m (1 - fraction)) (Wilson's
     interval; the plain n ± Z sqrt(n (1 - fraction)) falls short when few rows are seen) lie
     within n + c/2 ± sqrt(c (n + c/4)), c = Z² (1 - fraction): the margin is the farther end,
-    scaled by 1 / fraction. Conservative for counts that include missions (counted exactly)."""
-    seen, c = count * fraction, Z * Z * (1 - fraction)
+    scaled by 1 / fraction. (Missions, counted exactly, add no error.)"""
+    c = Z * Z * (1 - fraction)
     return (c / 2 + math.sqrt(c * (seen + c / 4))) / fraction
 
 
-def _counted(value: str, count: float, fraction: float | None) -> _Count:
+def _counted(value: str, count: float, seen: int, fraction: float | None) -> _Count:
     """An exact count (no fraction), or one scaled up from a sample of `fraction` of the rows,
     rounded, its margin covering the rounding too."""
     if fraction is None:
         return {"value": value, "count": int(count), "margin": None}
     rounded = _rounded(count)
-    return {"value": value, "count": rounded, "margin": math.ceil(margin(count, fraction) + abs(rounded - count))}
+    return {"value": value, "count": rounded, "margin": math.ceil(margin(seen, fraction) + abs(rounded - count))}
 
 
 async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
@@ -236,8 +236,8 @@ async def _count(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Fac
         percent = min(MAX_SAMPLE_PERCENT, 100.0 * SAMPLED_MATCHES / expected)
         rows, approximate = await session.execute(sampled_statement(s), params | {"sample_percent": percent}), True
     found: dict[str, list[_Count]] = {name: [] for name in FACETS}
-    for facet, value, count in rows:
-        found[facet].append(_counted(value, count, percent / 100 if approximate else None))
+    for facet, value, count, seen in rows:
+        found[facet].append(_counted(value, count, seen, percent / 100 if approximate else None))
     for values in found.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
         del values[FACET_VALUES:]
