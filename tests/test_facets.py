@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from cachetools import TTLCache
 
+from service.config import Settings
 from service.opportunities import facets
 from service.opportunities.schemas import SearchQuery
 from service.opportunities.search_plan import plan
@@ -142,6 +143,17 @@ async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_
     fresh = (await client.get("/v1/opportunities", params=params)).json()
     assert fresh["facets"]["counted_at"] > first["facets"]["counted_at"]
     assert _answered(fresh) == _answered(other)
+
+
+async def test_without_reuse_every_ask_is_counted_afresh(client, varied, monkeypatch):
+    monkeypatch.setattr(facets, "get_settings", lambda: Settings(search={"reuse_facets": False}))
+    params = {"country": "US", "facets": True}
+    first = (await client.get("/v1/opportunities", params=params)).json()
+    await factories.create(client, "/v1/opportunities", factories.opportunity(kind="call", countries=["US"]))
+    second = (await client.get("/v1/opportunities", params=params)).json()
+    assert second["facets"]["counted_at"] > first["facets"]["counted_at"]
+    assert dict(_answered(second)["kind"])["call"] == dict(_answered(first)["kind"]).get("call", 0) + 1
+    assert len(facets.recent_counts) == 0
 
 
 async def test_an_open_search_counts_its_facets_from_the_deadline_index_alone(session):
