@@ -1,7 +1,7 @@
 """Search benchmark: the service against the raw-asyncpg limit, on a large dataset.
 
     python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10] [--rounds 3]
-                                [--classes filters,facets] [--database-name partnerships_bench]
+                                [--classes filters,facets] [--database-name partnerships_bench] [--fresh-facets]
 
 1. Builds (once; kept between runs) a dataset of 1,000,000 opportunities, 10,000 clusters,
    1,000 partnerships and 2,000 missions in the database `partnerships_bench` (on
@@ -14,7 +14,8 @@
 
 The facet cost (filter-only search with facets / the same without, by p50 latency and by
 requests/s) is reported on a line of its own: it is the figure the facet counting is tuned
-against, and `--classes filters,facets` measures just those two.
+against, and `--classes filters,facets` measures just those two; `--fresh-facets` has the service
+count facets afresh on every ask (SEARCH__REUSE_FACETS=false), as a search's first ask does.
 """
 
 import argparse
