@@ -106,6 +106,16 @@ async def test_counts_are_exact_up_to_the_limit_and_sampled_above(client, varied
     assert {c["margin"] for name in facets.FACETS for c in above["facets"][name]} == {0}
 
 
+@pytest.mark.parametrize(("expected", "table_rows", "rows_read"), [
+    (7_000, 100_000, 1_000),  # 1% of the table at most
+    (70_000, 1_000_000, facets.SAMPLED_ROWS),  # a bounded read, whatever the table's size
+    (70_000, 10_000_000, facets.SAMPLED_ROWS),
+    (900_000, 1_000_000, 1_000_000 * facets.SAMPLED_MATCHES / 900_000),  # enough for the matches, no more
+])
+def test_a_sample_reads_a_bounded_number_of_rows(expected, table_rows, rows_read):
+    assert facets.sample_percent(expected, table_rows) / 100 * table_rows == pytest.approx(rows_read)
+
+
 @pytest.mark.parametrize(("true_count", "fraction"), [(400, 0.01), (3000, 0.01), (500, 0.05), (200, 0.3)])
 def test_a_sampled_count_is_within_its_margin_at_the_stated_confidence(true_count, fraction):
     """Rows drawn each with probability `fraction`, scaled up: the margin the answer states

@@ -23,7 +23,7 @@ from statistics import NormalDist
 from typing import Any, TypedDict, TypeVar
 
 from cachetools import TTLCache
-from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy import Float, Select, String, and_, bindparam, func, literal, null, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -45,11 +45,17 @@ V = TypeVar("V")
 # walks all open opportunities in the deadline index, the facet filters cannot narrow that
 # walk), where the page stops at fifty: for 7,000 expected rows out of 100,000 opportunities
 # it took 45 ms of PostgreSQL time against the page's few, and a first ask cost 7x the same
-# search without facets. Past this limit a sample of 1% of the table (3 ms) answers, with
-# margins, within 2x; below it the rows read are few enough to count them all.
+# search without facets. Past this limit a sample (1% of the table, at most SAMPLED_ROWS
+# rows: 2 to 5 ms) answers, with margins, within 2x. Below it counts stay exact: small
+# counts are what a sample's margins would swamp, though an open search may still walk the
+# whole open range of the index for them.
 EXACT_LIMIT = 2_000
 SAMPLED_MATCHES = 3_000  # matching rows a sample should hold, about...
-MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages
+MAX_SAMPLE_PERCENT = 1.0  # ...reading at most this share of the table's pages...
+# ...and at most about this many of its rows: a sample's cost is the rows it reads (1 ms a
+# thousand), so past 400,000 opportunities a share of the table would cost a first ask more
+# than 2x the page (1% of 1,000,000 took 11 ms, 2.3x). Larger tables get wider margins.
+SAMPLED_ROWS = 4_000
 FACET_VALUES = 50
 SAMPLE_PERCENT = bindparam("sample_percent", type_=Float)
 
@@ -190,6 +196,20 @@ async def _explain_rows(session: AsyncSession, s: Shape, params: dict[str, Any])
     return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
 
+def sample_percent(expected: float, table_rows: float) -> float:
+    """The share of the table to sample, in percent: enough for about SAMPLED_MATCHES of the
+    expected matches, within MAX_SAMPLE_PERCENT and SAMPLED_ROWS (a table not yet analyzed,
+    -1 rows, is not held to the latter)."""
+    return min(MAX_SAMPLE_PERCENT, 100.0 * SAMPLED_MATCHES / expected, 100.0 * SAMPLED_ROWS / max(1.0, table_rows))
+
+
+async def _table_rows(session: AsyncSession) -> float:
+    """The statistics' count of opportunities (-1 before the table is first analyzed)."""
+    table = Opportunity.__tablename__
+    sql = text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)")
+    return float((await session.execute(sql, {"table": table})).scalar_one())
+
+
 def _rounded(count: float) -> int:
     """A scaled-up count, to two significant digits (it is an estimate)."""
     if count < 100:
@@ -233,7 +253,7 @@ async def _count(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Fac
     if expected <= EXACT_LIMIT:
         rows, approximate = await session.execute(exact_statement(s), params), False
     else:
-        percent = min(MAX_SAMPLE_PERCENT, 100.0 * SAMPLED_MATCHES / expected)
+        percent = sample_percent(expected, await _remembered(estimates, "table rows", lambda: _table_rows(session)))
         rows, approximate = await session.execute(sampled_statement(s), params | {"sample_percent": percent}), True
     found: dict[str, list[_Count]] = {name: [] for name in FACETS}
     for facet, value, count, seen in rows:
