@@ -5,7 +5,7 @@ Counting is exact while a search is narrow enough to count quickly. A broad sear
 planner expects more than EXACT_LIMIT opportunity rows to count) is counted on a block
 sample of the opportunities, scaled up and flagged approximate, each count with its margin
 (the answer states how far off it may be): counting 600,000 open opportunities exactly
-takes seconds, which no search box can wait for, and at that size "about 120,000 ± 3,000"
+takes seconds, which no search box can wait for, and at that size "about 120,000 ± 11,000"
 tells a user what the exact figure would. Missions, a small table, are always counted
 exactly.
 
