@@ -253,6 +253,11 @@ class SearchSettings(BaseModel):
         "Accept-Language), as a list of ISO 639-1 codes; default: every EU language PostgreSQL stems.",
     )
 
+    reuse_facets: bool = Field(
+        True, description="Reuse a search's facet counts for 30 seconds (each of its pages and sorts); false counts "
+        "them afresh on every ask (what a search's first ask costs, e.g. to measure it).",
+    )
+
     _split = field_validator("languages", mode="before")(_origin_list)
 
 

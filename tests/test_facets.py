@@ -1,6 +1,6 @@
 """Facet counts: the one-pass counts against a plain count per facet on varied data, ties
-and empty results, where exact counting stops, how long a search's counts are reused, and
-that an open search's counts read an index, not the table."""
+and empty results, where exact counting stops, the margins of sampled counts, how long a
+search's counts are reused, and that an open search's counts read an index, not the table."""
 
 import random
 from collections import Counter
@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from cachetools import TTLCache
 
+from service.config import Settings
 from service.opportunities import facets
 from service.opportunities.schemas import SearchQuery
 from service.opportunities.search_plan import plan
@@ -100,6 +101,35 @@ async def test_counts_are_exact_up_to_the_limit_and_sampled_above(client, varied
     above = (await client.get("/v1/opportunities", params=params)).json()
     assert above["facets"]["approximate"] is True
     assert _answered(above) == _answered(at_limit) == _plain_counts(varied, {"country": ["US"]})
+    # Exact counts have no margin; counts from a sample of the whole table have none to speak of.
+    assert {c["margin"] for name in facets.FACETS for c in at_limit["facets"][name]} == {None}
+    assert {c["margin"] for name in facets.FACETS for c in above["facets"][name]} == {0}
+
+
+@pytest.mark.parametrize(("expected", "table_rows", "rows_read"), [
+    (7_000, 100_000, 1_000),  # 1% of the table at most
+    (70_000, 1_000_000, facets.SAMPLED_ROWS),  # a bounded read, whatever the table's size
+    (70_000, 10_000_000, facets.SAMPLED_ROWS),
+    (900_000, 1_000_000, 1_000_000 * facets.SAMPLED_MATCHES / 900_000),  # enough for the matches, no more
+])
+def test_a_sample_reads_a_bounded_number_of_rows(expected, table_rows, rows_read):
+    assert facets.sample_percent(expected, table_rows) / 100 * table_rows == pytest.approx(rows_read)
+
+
+@pytest.mark.parametrize(("true_count", "fraction"), [(400, 0.01), (3000, 0.01), (500, 0.05), (200, 0.3)])
+def test_a_sampled_count_is_within_its_margin_at_the_stated_confidence(true_count, fraction):
+    """Rows drawn each with probability `fraction`, scaled up: the margin the answer states
+    covers the true count in at least FACETS_CONFIDENCE of draws (a few points of slack for
+    the 2,000 draws' own chance)."""
+    draws = random.Random(f"{true_count} {fraction}")
+    covered = 0
+    for _ in range(2000):
+        seen = sum(draws.random() < fraction for _ in range(true_count))
+        if seen:  # a value the sample never meets is not answered
+            covered += abs(seen / fraction - true_count) <= facets.margin(seen, fraction)
+        else:
+            covered += 1
+    assert covered / 2000 >= facets.FACETS_CONFIDENCE - 0.02
 
 
 async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_old(client, varied, monkeypatch):
@@ -123,6 +153,17 @@ async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_
     fresh = (await client.get("/v1/opportunities", params=params)).json()
     assert fresh["facets"]["counted_at"] > first["facets"]["counted_at"]
     assert _answered(fresh) == _answered(other)
+
+
+async def test_without_reuse_every_ask_is_counted_afresh(client, varied, monkeypatch):
+    monkeypatch.setattr(facets, "get_settings", lambda: Settings(search={"reuse_facets": False}))
+    params = {"country": "US", "facets": True}
+    first = (await client.get("/v1/opportunities", params=params)).json()
+    await factories.create(client, "/v1/opportunities", factories.opportunity(kind="call", countries=["US"]))
+    second = (await client.get("/v1/opportunities", params=params)).json()
+    assert second["facets"]["counted_at"] > first["facets"]["counted_at"]
+    assert dict(_answered(second)["kind"])["call"] == dict(_answered(first)["kind"]).get("call", 0) + 1
+    assert len(facets.recent_counts) == 0
 
 
 async def test_an_open_search_counts_its_facets_from_the_deadline_index_alone(session):

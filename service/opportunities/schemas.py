@@ -140,14 +140,24 @@ class SearchResult(OutputModel):
 FACETS_FRESH_SECONDS = 30
 
 
+# The confidence of an approximate count's margin.
+FACETS_CONFIDENCE = 0.95
+
+
 class FacetCount(OutputModel):
     value: str
     count: int
+    margin: int | None = Field(
+        None, description=f"With `approximate`: the true count is within `count` ± `margin` at {FACETS_CONFIDENCE:.0%} "
+        "confidence (the sampling error, taking the sampled rows as drawn independently, plus the rounding). Null when "
+        "the count is exact.",
+    )
 
 
 class Facets(OutputModel):
     approximate: bool = Field(
-        False, description="Counted on a sample and rounded: the search matched too many rows to count them all quickly."
+        False, description="Counted on a sample and rounded, each count with its `margin`: the search matched too many "
+        "rows to count them all quickly. Values the sample did not meet are left out."
     )
     counted_at: datetime = Field(
         description=f"When the counts were taken. A search's counts are reused for up to {FACETS_FRESH_SECONDS} seconds "

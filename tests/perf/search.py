@@ -1,7 +1,7 @@
 """Search benchmark: the service against the raw-asyncpg limit, on a large dataset.
 
     python -m tests.perf.search [--database-url URL] [--opportunities 1000000] [--seconds 10] [--rounds 3]
-                                [--classes filters,facets] [--database-name partnerships_bench]
+                                [--classes filters,facets] [--database-name partnerships_bench] [--fresh-facets]
 
 1. Builds (once; kept between runs) a dataset of 1,000,000 opportunities, 10,000 clusters,
    1,000 partnerships and 2,000 missions in the database `partnerships_bench` (on
@@ -14,7 +14,8 @@
 
 The facet cost (filter-only search with facets / the same without, by p50 latency and by
 requests/s) is reported on a line of its own: it is the figure the facet counting is tuned
-against, and `--classes filters,facets` measures just those two.
+against, and `--classes filters,facets` measures just those two; `--fresh-facets` has the service
+count facets afresh on every ask (SEARCH__REUSE_FACETS=false), as a search's first ask does.
 """
 
 import argparse
@@ -293,6 +294,10 @@ def facet_cost(service: dict[str, Figures]) -> list[str]:
             f"fewer ({with_.requests_per_second:.0f} / {without.requests_per_second:.0f})"]
 
 
+def _facets_note(args) -> str:
+    return " Facets counted afresh on every ask (--fresh-facets: no reuse)." if args.fresh_facets else ""
+
+
 def _limits_note(args) -> str:
     if args.workers == 1:
         return ""
@@ -313,7 +318,8 @@ def report(classes, rounds_service: dict[str, list[Figures]], rounds_limit: dict
         f"partnerships, {rows['missions']:,} missions. Load: wrk, {args.connections} connections, {args.seconds} s per "
         f"class after a 2 s warm-up, on the service and then on the limit, {args.rounds} rounds; figures are the "
         f"medians of the rounds, the ratio is that of the median requests/s (each round's in brackets). {args.workers} "
-        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk.",
+        f"server process(es) each{_limits_note(args)}; {os.cpu_count()} CPU cores shared by PostgreSQL, the servers and wrk."
+        f"{_facets_note(args)}",
         "",
         "| query class | service req/s | p50 ms | p99 ms | limit req/s | p50 ms | p99 ms | ratio (rounds) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -359,6 +365,8 @@ def main() -> None:
     parser.add_argument("--classes", type=lambda v: v.split(","), default=None,
                         help="Comma-separated query classes to measure (default: all), e.g. filters,facets.")
     parser.add_argument("--generate-only", action="store_true", help="Build the dataset and stop.")
+    parser.add_argument("--fresh-facets", action="store_true",
+                        help="The service counts facets afresh on every ask (SEARCH__REUSE_FACETS=false): a search's first ask.")
     args = parser.parse_args()
 
     server = to_asyncpg_url(args.database_url) if args.database_url else start_embedded(HERE / ".pgdata")
@@ -381,6 +389,7 @@ def main() -> None:
                          "RAW_SERVER_SETTINGS": json.dumps(session_settings(settings))}
         # Both run throughout; the one not measured is idle.
         service_env = env | SERVICE_ENV | _several_processes_env(args)
+        service_env |= {"SEARCH__REUSE_FACETS": "false"} if args.fresh_facets else {}
         service_process = _start([sys.executable, "-m", "service.cli", "serve", "--port", str(service_port),
                                   "--workers", str(args.workers)], service_env, service_port)
         try:
