@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from cachetools import TTLCache
 
-from service.config import Settings
+from service.config import SearchSettings
 from service.opportunities import facets
 from service.opportunities.schemas import SearchQuery
 from service.opportunities.search_plan import plan
@@ -155,8 +155,8 @@ async def test_a_search_reuses_its_counts_across_pages_and_sorts_until_they_are_
     assert _answered(fresh) == _answered(other)
 
 
-async def test_without_reuse_every_ask_is_counted_afresh(client, varied, monkeypatch):
-    monkeypatch.setattr(facets, "get_settings", lambda: Settings(search={"reuse_facets": False}))
+async def test_without_reuse_every_ask_is_counted_afresh(app, client, varied):
+    app.state.settings = app.state.settings.model_copy(update={"search": SearchSettings(reuse_facets=False)})
     params = {"country": "US", "facets": True}
     first = (await client.get("/v1/opportunities", params=params)).json()
     await factories.create(client, "/v1/opportunities", factories.opportunity(kind="call", countries=["US"]))

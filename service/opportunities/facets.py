@@ -28,7 +28,6 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from service.config import get_settings
 from service.models import Mission, Opportunity
 from service.opportunities.schemas import FACETS_CONFIDENCE, FACETS_FRESH_SECONDS, Facets
 from service.opportunities.search_conditions import (
@@ -238,10 +237,10 @@ def _counted(value: str, count: float, seen: int, fraction: float | None) -> _Co
     return {"value": value, "count": rounded, "margin": math.ceil(margin(seen, fraction) + abs(rounded - count))}
 
 
-async def counts(session: AsyncSession, s: Shape, params: dict[str, Any]) -> Facets:
+async def counts(session: AsyncSession, s: Shape, params: dict[str, Any], reuse: bool = True) -> Facets:
     """The facets of a search: as counted within the last FRESH_SECONDS, else counted now
-    (always now with SEARCH__REUSE_FACETS=false)."""
-    if not get_settings().search.reuse_facets:
+    (always now unless reuse: SEARCH__REUSE_FACETS)."""
+    if not reuse:
         return await _count(session, s, params)
     return await _remembered(recent_counts, search_key(s, params), lambda: _count(session, s, params))
 

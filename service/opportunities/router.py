@@ -4,6 +4,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from service.access.principal import WriteDep
 from service.db import SessionDep
+from service.kit.app_state import SettingsDep
 from service.kit.clock import ClockDep
 from service.kit.http import conditional_read, created, json_body, link_next, with_etag
 from service.kit.request_languages import RequestLanguagesDep
@@ -17,7 +18,7 @@ OpportunityRef = Annotated[str, Path(min_length=1, max_length=80, description="T
 
 @router.get("", response_model=SearchPage, summary="Search open opportunities and missions taking applications")
 async def search_opportunities(
-    session: SessionDep, clock: ClockDep, request: Request, response: Response,
+    session: SessionDep, clock: ClockDep, settings: SettingsDep, request: Request, response: Response,
     query: Annotated[search_service.SearchListQuery, Query()], languages: RequestLanguagesDep,
 ) -> Response:
     """One list of posted opportunities (partner searches, offers, requests, calls, events) and
@@ -27,7 +28,7 @@ async def search_opportunities(
     query = query.model_copy(update={"lang": query.lang or languages})
     # The answer to the same URL differs with Accept-Language (when lang is not given).
     response.headers.append("Vary", "Accept-Language")
-    page = await search_service.run(session, query, query.as_of or clock.today())
+    page = await search_service.run(session, query, query.as_of or clock.today(), settings.search.reuse_facets)
     link_next(request, response, page.next_cursor)
     return json_body(response, page)
 

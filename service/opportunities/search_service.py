@@ -68,7 +68,7 @@ async def _highlight(session: AsyncSession, q: str, languages: list[str], result
         result.highlight = Highlight(title=title, snippet=passage)
 
 
-async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchPage:
+async def run(session: AsyncSession, query: SearchQuery, today: date, reuse_facets: bool = True) -> SearchPage:
     p = plan(query, today, limit=query.limit + 1)
     rows = await page_query.page_rows(session, p)
     results = RESULTS.validate_python([_result(r) for r in rows[: query.limit]])
@@ -76,7 +76,7 @@ async def run(session: AsyncSession, query: SearchQuery, today: date) -> SearchP
     cursor = next_cursor(rows, p.sort, query.limit, lambda r: r[key], lambda r: r["id"], CURSOR_SCOPE)
     page = SearchPage(items=results, next_cursor=cursor)
     if query.facets:
-        page.facets = await facets.counts(session, p.shape, p.params)
+        page.facets = await facets.counts(session, p.shape, p.params, reuse_facets)
     if query.highlight and query.q:
         await _highlight(session, query.q, p.params["languages"], results)
     return page

@@ -34,7 +34,7 @@ async def test_a_batchs_languages_are_detected_together_each_for_its_own_row(cli
     # Detected in one call at the end of the batch: each answer must reach its own row, the
     # rows too short to tell and the rejected ones in between notwithstanding.
     rows = []
-    for language, title in TEXTS.items():
+    for title in TEXTS.values():
         rows.append(factories.opportunity(title=title, summary=None, description=None))
         rows.append(factories.opportunity(title=f"{title} (rejected)", countries=["XX"]))
     body, content_type = file_of("opportunities", rows, format)
